@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from savedflow.keras.initializers import _serialization
+from savedflow.keras.utils import serialization
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -150,63 +150,62 @@ _NAMES = {id(fn): name for name, fn in ALL_OBJECTS.items() if name != "silu"}
 
 
 def serialize(activation: Any) -> Any:
-    """Returns the name of a built-in activation, or the config dict of an activation object."""
+    """The name of a built-in activation (None gives ``"linear"``); otherwise its config.
+
+    A named custom function is written by its (registered) name, as tf.keras 2.x layer configs
+    read ``"activation": "my_act"``; an activation object gives its config dict.
+
+    Raises:
+      ValueError: a lambda (it has no name to be found by when loading).
+    """
     if activation is None:
         return "linear"
     name = _NAMES.get(id(activation))
     if name is not None:
         return name
-    if hasattr(activation, "get_config"):
-        return _serialization.serialize_object(activation, "keras.layers")
-    fn_name = getattr(activation, "__name__", None)
-    if fn_name and fn_name != "<lambda>":
-        return fn_name
-    raise ValueError(
-        "Cannot serialize a lambda or unnamed callable as an activation; define a named "
-        f"function and pass it through `custom_objects` when loading. Received: {activation!r}"
-    )
+    config = serialization.serialize_keras_object(activation)
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        return config["config"]
+    return config
 
 
 def deserialize(name: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
-    """Returns the activation named ``name`` (or built from a config dict)."""
-    if isinstance(name, str):
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        if name in ALL_OBJECTS:
-            return ALL_OBJECTS[name]
-        layer = _activation_layer(name)
-        if layer is not None:
-            return layer()
-        raise ValueError(f"Unknown activation function '{name}' cannot be deserialized.")
-    if isinstance(name, Mapping) and name.get("class_name") == "function":
-        return deserialize(name.get("config"), custom_objects)
-    builtins = dict(ALL_OBJECTS)
-    if isinstance(name, Mapping):
-        layer = _activation_layer(name.get("class_name", ""))
-        if layer is not None:
-            builtins[name["class_name"]] = layer
-    return _serialization.deserialize_object(name, builtins, custom_objects, "activation")
+    """The activation a name or config refers to (activation layers by class name too).
+
+    Raises:
+      UnknownObjectError: the name is neither built in nor a known custom object.
+    """
+    return serialization.deserialize_keras_object(
+        name,
+        {**ALL_OBJECTS, **_activation_layers()},
+        custom_objects,
+        printable_module_name="activation function",
+    )
 
 
-def _activation_layer(class_name: str) -> Any:
-    """Advanced activation layers (ReLU, Softmax, ...) double as activations, if present."""
-    try:
-        from savedflow.keras import layers
-    except ImportError:
-        return None
-    cls = getattr(layers, class_name, None)
-    return cls if isinstance(cls, type) else None
+# Advanced activation layers, usable as activations by class name ("ReLU"), as in tf.keras.
+_ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax")
+
+
+def _activation_layers() -> dict[str, Any]:
+    """The advanced activation layers savedflow.keras.layers provides."""
+    from savedflow.keras import layers
+
+    exports = getattr(layers, "_EXPORTS", {})
+    return {name: getattr(layers, name) for name in _ACTIVATION_LAYERS if name in exports}
 
 
 def get(identifier: Any) -> Callable[..., Any]:
-    """Returns the activation for a name, config dict or callable; None gives ``linear``."""
+    """Returns the activation for a name, config dict or callable; None gives ``linear``.
+
+    Raises:
+      TypeError: ``identifier`` is none of these.
+    """
     if identifier is None:
         return linear
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Could not interpret activation function identifier: {identifier!r}")
+    return serialization.get_keras_object(
+        identifier, deserialize, "activation function", error=TypeError
+    )
 
 
 __all__ = ["serialize", "deserialize", "get", *ALL_OBJECTS]

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from savedflow.keras.activations import to_tensor
-from savedflow.keras.initializers import _serialization
+from savedflow.keras.utils import serialization
 
 _EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -120,24 +120,23 @@ ALL_OBJECTS: dict[str, type] = {
 
 def serialize(constraint: Any) -> Any:
     """Returns the config dict of ``constraint`` (None stays None)."""
-    if constraint is None:
-        return None
-    if hasattr(constraint, "get_config"):
-        return _serialization.serialize_object(constraint, "keras.constraints")
-    name = getattr(constraint, "__name__", None)
-    if not name or name == "<lambda>":
-        raise ValueError(f"Cannot serialize constraint {constraint!r}: it has no config.")
-    return name
+    return serialization.serialize_keras_object(constraint)
 
 
 def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
-    """Builds a constraint from a name or a ``{"class_name", "config"}`` dict."""
-    return _serialization.deserialize_object(config, ALL_OBJECTS, custom_objects, "constraint")
+    """Builds a constraint from a name or a ``{"class_name", "config"}`` dict.
+
+    Raises:
+      UnknownObjectError: the name is neither built in nor a known custom object.
+    """
+    return serialization.deserialize_keras_object(
+        config, ALL_OBJECTS, custom_objects, printable_module_name="constraint"
+    )
 
 
 def get(identifier: Any) -> Any:
     """Returns a constraint for a name ('max_norm', ...), a config dict or a callable."""
-    return _serialization.resolve(identifier, deserialize, Constraint, "constraint")
+    return serialization.get_keras_object(identifier, deserialize, "constraint function")
 
 
 __all__ = [

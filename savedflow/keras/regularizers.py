@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from savedflow.keras.activations import to_tensor
-from savedflow.keras.initializers import _serialization
+from savedflow.keras.utils import serialization
+from savedflow.keras.utils.object_registration import get_registered_object
 
 
 def _floatx(value: Any, name: str) -> float:
@@ -159,26 +160,27 @@ ALL_OBJECTS: dict[str, Any] = {
 
 def serialize(regularizer: Any) -> Any:
     """Returns the config dict of ``regularizer`` (None stays None)."""
-    if regularizer is None:
-        return None
-    if hasattr(regularizer, "get_config"):
-        return _serialization.serialize_object(regularizer, "keras.regularizers")
-    name = getattr(regularizer, "__name__", None)
-    if not name or name == "<lambda>":
-        raise ValueError(f"Cannot serialize regularizer {regularizer!r}: it has no config.")
-    return name
+    return serialization.serialize_keras_object(regularizer)
 
 
 def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
-    """Builds a regularizer from a name or a ``{"class_name", "config"}`` dict."""
-    if isinstance(config, str) and config in ALL_OBJECTS and not custom_objects:
-        return ALL_OBJECTS[config]()
-    return _serialization.deserialize_object(config, ALL_OBJECTS, custom_objects, "regularizer")
+    """Builds a regularizer from a name or a ``{"class_name", "config"}`` dict.
+
+    ``"l1_l2"`` gives ``L1L2(0.01, 0.01)`` (the string's defaults differ from the class's).
+
+    Raises:
+      UnknownObjectError: the name is neither built in nor a known custom object.
+    """
+    if config == "l1_l2" and get_registered_object(config, custom_objects) is None:
+        return L1L2(l1=0.01, l2=0.01)
+    return serialization.deserialize_keras_object(
+        config, ALL_OBJECTS, custom_objects, printable_module_name="regularizer"
+    )
 
 
 def get(identifier: Any) -> Any:
     """Returns a regularizer for a name ('l1', 'l2', 'l1_l2'), a config dict or a callable."""
-    return _serialization.resolve(identifier, deserialize, Regularizer, "regularizer")
+    return serialization.get_keras_object(identifier, deserialize, "regularizer")
 
 
 __all__ = [

@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from savedflow.keras.initializers import _serialization
 from savedflow.keras.initializers.constant_initializers import Constant, Identity, Ones, Zeros
 from savedflow.keras.initializers.initializer import Initializer
 from savedflow.keras.initializers.random_initializers import (
@@ -33,6 +32,7 @@ from savedflow.keras.initializers.random_initializers import (
     TruncatedNormal,
     VarianceScaling,
 )
+from savedflow.keras.utils import serialization
 
 _CLASSES = (
     Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, LecunNormal,
@@ -61,31 +61,27 @@ truncated_normal, variance_scaling = TruncatedNormal, VarianceScaling
 
 def serialize(initializer: Any) -> Any:
     """Returns the config dict of ``initializer`` (None stays None)."""
-    if initializer is None:
-        return None
-    if not hasattr(initializer, "get_config"):
-        name = getattr(initializer, "__name__", None)
-        if name is None:
-            raise ValueError(f"Cannot serialize initializer {initializer!r}: it has no config.")
-        return name
-    return _serialization.serialize_object(initializer, "keras.initializers")
+    return serialization.serialize_keras_object(initializer)
 
 
 def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
-    """Builds an initializer from a name or a ``{"class_name", "config"}`` dict."""
-    return _serialization.deserialize_object(config, ALL_OBJECTS, custom_objects, "initializer")
+    """Builds an initializer from a name or a ``{"class_name", "config"}`` dict.
+
+    Raises:
+      UnknownObjectError: the name is neither built in nor a known custom object.
+    """
+    return serialization.deserialize_keras_object(
+        config, ALL_OBJECTS, custom_objects, printable_module_name="initializer"
+    )
 
 
 def get(identifier: Any) -> Any:
-    """Returns an initializer for a name, a config dict, an Initializer or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str) and identifier in ALL_OBJECTS:
-        return ALL_OBJECTS[identifier]()
-    result = _serialization.resolve(identifier, deserialize, Initializer, "initializer")
-    if isinstance(result, type):
-        return result()
-    return result
+    """Returns an initializer for a name, a config dict, an Initializer or a callable.
+
+    A class (built-in or custom) is instantiated with no arguments.
+    """
+    result = serialization.get_keras_object(identifier, deserialize, "initializer")
+    return result() if isinstance(result, type) else result
 
 
 __all__ = [

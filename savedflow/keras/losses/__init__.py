@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,7 @@ from savedflow.keras.losses.losses import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from savedflow.keras.utils import serialization
 
 _CLASSES = {
     cls.__name__: cls
@@ -75,45 +77,52 @@ _FUNCTIONS.update(
 )  # fmt: skip
 
 
+# Everything a loss config or name can refer to (tf_keras' keras.losses names).
+ALL_OBJECTS: dict[str, Any] = {**_FUNCTIONS, **_CLASSES, "bce": binary_crossentropy}
+ALL_OBJECTS["BCE"] = binary_crossentropy
+
+
 def serialize(loss: Any) -> Any:
-    """A Loss object as ``{'module', 'class_name', 'config', 'registered_name'}``; a function as its name."""
-    if isinstance(loss, Loss):
-        return {
-            "module": "keras.losses",
-            "class_name": type(loss).__name__,
-            "config": loss.get_config(),
-            "registered_name": None,
-        }
-    return getattr(loss, "__name__", loss)
+    """A Loss as ``{'module', 'class_name', 'config', 'registered_name'}``; a loss function as
+    ``{'module': 'builtins', 'class_name': 'function', 'config': <name>, ...}`` (tf_keras 2.21)."""
+    return serialization.serialize_keras_object(loss)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """Inverse of :func:`serialize`."""
-    del kwargs
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        found = custom_objects.get(config) or _FUNCTIONS.get(config) or _CLASSES.get(config)
-        if found is None:
-            raise ValueError(
-                f"Unknown loss function: '{config}'. Please ensure you are using a `keras.utils.custom_object_scope` and that this object is included in the scope."
-            )
-        return found() if isinstance(found, type) else found
-    name = config.get("class_name")
-    cls = custom_objects.get(name) or _CLASSES.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown loss function: '{name}'.")
-    return cls.from_config(config.get("config", {}))
+    """Inverse of :func:`serialize`; also takes names (``'mse'``, ``'MeanSquaredError'``).
+
+    Raises:
+      UnknownObjectError: the name is neither built in nor a known custom object.
+    """
+    del kwargs  # use_legacy_format: both formats are read
+    return serialization.deserialize_keras_object(
+        _without_wrapped_fn(config, custom_objects),
+        ALL_OBJECTS,
+        custom_objects,
+        printable_module_name="loss function",
+    )
+
+
+def _without_wrapped_fn(config: Any, custom_objects: Any) -> Any:
+    """Drop the ``fn`` tf_keras writes in the configs of LossFunctionWrapper subclasses.
+
+    tf_keras records the wrapped function's name there, but only LossFunctionWrapper itself
+    takes it back; the subclasses (MeanSquaredError, ...) fix their function.
+    """
+    inner = config.get("config") if isinstance(config, dict) else None
+    if not isinstance(inner, dict) or "fn" not in inner:
+        return config
+    cls = serialization.find_object(config, ALL_OBJECTS, custom_objects, "loss function")
+    if not (isinstance(cls, type) and issubclass(cls, LossFunctionWrapper)):
+        return config
+    if cls is LossFunctionWrapper or "fn" in inspect.signature(cls).parameters:
+        return config
+    return {**config, "config": {k: v for k, v in inner.items() if k != "fn"}}
 
 
 def get(identifier: Any) -> Any:
     """A loss from a name (``'mse'``, ``'MeanSquaredError'``), a config dict, or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss function identifier: {identifier}")
+    return serialization.get_keras_object(identifier, deserialize, "loss function")
 
 
 __all__ = [  # noqa: PLE0604

@@ -7,13 +7,16 @@ from typing import Any
 from savedflow.keras.losses.functions import (
     binary_crossentropy,
     categorical_crossentropy,
+    hinge,
     kl_divergence,
+    log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
     mean_squared_logarithmic_error,
     poisson,
     sparse_categorical_crossentropy,
+    squared_hinge,
 )
 from savedflow.keras.metrics.accuracy_metrics import (
     Accuracy,
@@ -54,6 +57,7 @@ from savedflow.keras.metrics.regression_metrics import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from savedflow.keras.utils import serialization
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -95,50 +99,46 @@ _FUNCTIONS.update(
 )
 
 
+# Everything a metric config or name can refer to (tf_keras' keras.metrics names).
+ALL_OBJECTS: dict[str, Any] = {
+    **_FUNCTIONS,
+    **_CLASSES,
+    "acc": accuracy, "ACC": accuracy, "bce": binary_crossentropy, "BCE": binary_crossentropy,
+    "hinge": hinge, "squared_hinge": squared_hinge, "log_cosh": log_cosh, "logcosh": log_cosh,
+    "kullback_leibler_divergence": kl_divergence,
+}  # fmt: skip
+
+
 def serialize(metric: Any) -> Any:
-    """A Metric as ``{'module', 'class_name', 'config', 'registered_name'}``; a function as its name."""
-    if isinstance(metric, Metric):
-        return {
-            "module": "keras.metrics",
-            "class_name": type(metric).__name__,
-            "config": metric.get_config(),
-            "registered_name": None,
-        }
-    return getattr(metric, "__name__", metric)
+    """A Metric as ``{'module', 'class_name', 'config', 'registered_name'}``; a metric function as
+    ``{'module': 'builtins', 'class_name': 'function', 'config': <name>, ...}`` (tf_keras 2.21)."""
+    return serialization.serialize_keras_object(metric)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """Inverse of :func:`serialize`: a function for a name, a Metric for a config dict."""
-    del kwargs
-    custom_objects = custom_objects or {}
+    """Inverse of :func:`serialize`: a function for a name, a Metric for a class name or config.
+
+    Raises:
+      UnknownObjectError: the name is neither built in nor a known custom object.
+    """
+    del kwargs  # use_legacy_format: both formats are read
     if isinstance(config, str):
-        found = custom_objects.get(config) or _FUNCTIONS.get(config) or _CLASSES.get(config)
-        if found is None:
-            raise ValueError(
-                f"Unknown metric function: '{config}'. Please ensure you are using a `keras.utils.custom_object_scope` and that this object is included in the scope."
-            )
-        if not isinstance(found, type):
-            return found
-        if getattr(found, "_uniquify_default_name", False):
+        found = serialization.find_object(config, ALL_OBJECTS, custom_objects, "metric function")
+        if isinstance(found, type) and getattr(found, "_uniquify_default_name", False):
             # by name ('AUC' in compile): the plain class name, not auc_1, as tf.keras
             from savedflow.keras.utils.naming import to_snake_case
 
             return found(name=to_snake_case(found.__name__))
-        return found()
-    name = config.get("class_name")
-    cls = custom_objects.get(name) or _CLASSES.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown metric: '{name}'.")
-    return cls.from_config(config.get("config", {}))
+    return serialization.deserialize_keras_object(
+        config, ALL_OBJECTS, custom_objects, printable_module_name="metric function"
+    )
 
 
 def get(identifier: Any) -> Any:
     """A metric function or object from a name, a config dict, or a callable (returned as is)."""
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret metric identifier: {identifier}")
+    if identifier is None:
+        raise ValueError("Could not interpret metric identifier: None")
+    return serialization.get_keras_object(identifier, deserialize, "metric")
 
 
 __all__ = [  # noqa: PLE0604

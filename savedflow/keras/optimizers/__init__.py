@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from savedflow.errors import UnknownObjectError
 from savedflow.keras.optimizers import schedules
 from savedflow.keras.optimizers.adagrad import Adagrad
 from savedflow.keras.optimizers.adam import Adam
@@ -11,44 +12,59 @@ from savedflow.keras.optimizers.adamw import AdamW
 from savedflow.keras.optimizers.optimizer import Optimizer
 from savedflow.keras.optimizers.rmsprop import RMSprop
 from savedflow.keras.optimizers.sgd import SGD
+from savedflow.keras.utils import serialization
 
-_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+# Built-in optimizers by class name; names are also matched case-insensitively ("adam").
+ALL_OBJECTS: dict[str, type] = {}
+for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad):
+    ALL_OBJECTS[_cls.__name__] = ALL_OBJECTS[_cls.__name__.lower()] = _cls
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """``{'module', 'class_name', 'config', 'registered_name'}`` as tf_keras writes a legacy optimizer."""
-    return {
-        "module": "keras.optimizers.legacy",
-        "class_name": type(optimizer).__name__,
-        "config": optimizer.get_config(),
-        "registered_name": None,
-    }
+    return serialization.serialize_keras_object(optimizer)
 
 
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None, **kwargs: Any
 ) -> Optimizer:
-    """Build an optimizer from :func:`serialize` output (Keras 2 or 3 style dicts)."""
-    del kwargs
-    name = config.get("class_name", "")
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name.lower())
-    if cls is None:
-        raise ValueError(f"Could not interpret optimizer identifier: {config}")
-    return cls.from_config(config.get("config", {}), custom_objects=custom_objects)
+    """Build an optimizer from :func:`serialize` output (Keras 2 or 3 style dicts) or a name.
+
+    Raises:
+      UnknownObjectError: the optimizer is neither built in nor a known custom object.
+    """
+    del kwargs  # use_legacy_format, use_legacy_optimizer: savedflow has one kind of optimizer
+    return serialization.deserialize_keras_object(
+        _case_insensitive(config), ALL_OBJECTS, custom_objects, printable_module_name="optimizer"
+    )
+
+
+def _case_insensitive(config: Any) -> Any:
+    """Built-in class names in any case ("adam", "ADAM") become the table's own spelling."""
+    name = config.get("class_name") if isinstance(config, dict) else config
+    if not isinstance(name, str) or name in ALL_OBJECTS or name.lower() not in ALL_OBJECTS:
+        return config
+    name = name.lower()
+    return {**config, "class_name": name} if isinstance(config, dict) else name
 
 
 def get(identifier: Any, **kwargs: Any) -> Optimizer:
-    """An optimizer from a name (``"adam"``), a config dict, or an Optimizer (returned as is)."""
+    """An optimizer from a name (``"adam"``), a config dict, or an Optimizer (returned as is).
+
+    Raises:
+      ValueError: ``identifier`` is none of these (UnknownObjectError for unknown names).
+    """
     del kwargs
     if isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is not None:
-            return cls()
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier}")
+    if isinstance(identifier, (str, dict)):
+        try:
+            return deserialize(identifier)
+        except UnknownObjectError as err:
+            raise UnknownObjectError(
+                f"Could not interpret optimizer identifier: {identifier!r}. {err}"
+            ) from None
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
 __all__ = [

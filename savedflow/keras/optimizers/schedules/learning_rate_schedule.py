@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from savedflow.keras.utils import serialization
+
 _F32 = torch.float32
 
 
@@ -236,7 +238,7 @@ class CosineDecay(LearningRateSchedule):
         }
 
 
-_SCHEDULES = {
+ALL_OBJECTS: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         ExponentialDecay,
@@ -250,20 +252,17 @@ _SCHEDULES = {
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
     """``{'module', 'class_name', 'config', 'registered_name'}`` as tf_keras writes it."""
-    return {
-        "module": "keras.optimizers.schedules",
-        "class_name": type(schedule).__name__,
-        "config": schedule.get_config(),
-        "registered_name": None,
-    }
+    return serialization.serialize_keras_object(schedule)
 
 
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> LearningRateSchedule:
-    """Inverse of :func:`serialize` (also accepts Keras 2's ``{'class_name', 'config'}``)."""
-    name = config.get("class_name")
-    cls = (custom_objects or {}).get(name) or _SCHEDULES.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown learning rate schedule: '{name}'. Known: {sorted(_SCHEDULES)}.")
-    return cls.from_config(config.get("config", {}))
+    """Inverse of :func:`serialize` (also accepts Keras 2's ``{'class_name', 'config'}``).
+
+    Raises:
+      UnknownObjectError: the schedule is neither built in nor a known custom object.
+    """
+    return serialization.deserialize_keras_object(
+        config, ALL_OBJECTS, custom_objects, printable_module_name="learning rate schedule"
+    )
