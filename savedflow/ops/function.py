@@ -79,12 +79,17 @@ def function(
       input_signature: optional list of :class:`TensorSpec` (nested structures allowed), one
         per positional argument; fixes a single trace.
       reduce_retracing: trace once per tensor rank instead of once per exact shape.
-      autograph, jit_compile and ``experimental_*``: accepted for TF compatibility.
+      jit_compile: compile each recorded graph with ``torch.compile`` (TF compiles with XLA);
+        a graph the compiler rejects runs uncompiled, with a warning.
+      autograph and ``experimental_*``: accepted for TF compatibility.
     """
     relax = bool(reduce_retracing or experimental_relax_shapes)
+    jit = bool(jit_compile or experimental_compile)
 
     def decorate(fn: Callable[..., Any]) -> Function:
-        return Function(fn, input_signature=input_signature, reduce_retracing=relax)
+        return Function(
+            fn, input_signature=input_signature, reduce_retracing=relax, jit_compile=jit
+        )
 
     return decorate if func is None else decorate(func)
 
@@ -102,10 +107,12 @@ class Function:
         input_signature: Any = None,
         reduce_retracing: bool = False,
         instance: Any = None,
+        jit_compile: bool = False,
     ):
         self._python_function = python_function
         self._input_signature = None if input_signature is None else list(input_signature)
         self._reduce_retracing = reduce_retracing
+        self._jit_compile = jit_compile
         self._instance_ref = None if instance is None else _ref(instance)
         self._concretes: dict[Any, ConcreteFunction] = {}
         self._called = False
@@ -129,7 +136,11 @@ class Function:
         bound = self._bound.get(key)
         if bound is None or bound._instance_ref() is not instance:
             bound = Function(
-                self._python_function, self._input_signature, self._reduce_retracing, instance
+                self._python_function,
+                self._input_signature,
+                self._reduce_retracing,
+                instance,
+                self._jit_compile,
             )
             try:
                 weakref.finalize(instance, self._bound.pop, key, None)
@@ -141,6 +152,29 @@ class Function:
     @property
     def python_function(self) -> Callable[..., Any]:
         return self._python_function
+
+    @property
+    def jit_compile(self) -> bool:
+        """Whether recorded graphs are compiled with ``torch.compile``."""
+        return self._jit_compile
+
+    def _rebuilt(self) -> Function:
+        """A Function with the same configuration and no traces."""
+        instance = None if self._instance_ref is None else self._instance_ref()
+        return Function(
+            self._python_function,
+            self._input_signature,
+            self._reduce_retracing,
+            instance,
+            self._jit_compile,
+        )
+
+    def _eager_reason(self) -> str | None:
+        """Why some trace re-runs Python on every call (None if every trace runs a graph)."""
+        for concrete in self._concretes.values():
+            if concrete.function_mode == "eager":
+                return concrete._not_graphable_reason
+        return None
 
     @property
     def input_signature(self) -> Any:
@@ -243,7 +277,9 @@ class Function:
                 signature = (self._named_signature(), {})
             else:
                 signature = _signature_of(args, kwargs, self._params, relax=self._reduce_retracing)
-        concrete = ConcreteFunction(self._callable(), signature, name=self.__name__)
+        concrete = ConcreteFunction(
+            self._callable(), signature, name=self.__name__, jit_compile=self._jit_compile
+        )
         if self._input_signature is None:
             concrete._bind_arguments = self._canonicalize  # direct calls bind defaults too
         self._concretes[key] = concrete

@@ -19,6 +19,7 @@ from torch.utils._python_dispatch import _disable_current_modes
 from savedflow import dtypes as _dtypes
 from savedflow.errors import UnimplementedError
 from savedflow.ops import nest, tensor_compat
+from savedflow.ops.function_jit import CompiledGraph
 from savedflow.ops.function_observers import (
     _FxObserver,
     _NotGraphable,
@@ -27,7 +28,12 @@ from savedflow.ops.function_observers import (
     _restore_variables,
     _variable_creation_error,
 )
-from savedflow.ops.fx_tracer import GraphRecording, trace_to_graph_module
+from savedflow.ops.fx_tracer import (
+    GraphRecording,
+    preserved_rng,
+    rng_states,
+    trace_to_graph_module,
+)
 from savedflow.ops.tape_state import state
 from savedflow.ops.tensor_spec import TensorSpec
 
@@ -106,8 +112,10 @@ class ConcreteFunction:
         python_callable: Callable[..., Any],
         signature: tuple[tuple[Any, ...], dict[str, Any]],
         name: str = "function",
+        jit_compile: bool = False,
     ):
         self._fn = python_callable
+        self._jit_compile = jit_compile
         self.structured_input_signature = signature
         self.name = name
         self.structured_outputs: Any = None
@@ -324,7 +332,7 @@ class ConcreteFunction:
             dims = [n + 1 if d is None else n for d, n in zip(spec.shape, tensor.shape)]
             probe.append(torch.zeros(dims, dtype=tensor.dtype, device=tensor.device))
         try:
-            with torch.no_grad(), _disable_current_modes():
+            with torch.no_grad(), _disable_current_modes(), preserved_rng(rng_states(graph_module)):
                 values = [snapshots[id(v)].clone() for v in self._captures]
                 outputs = graph_module.forward(*probe, *values)
         except Exception:
@@ -344,7 +352,9 @@ class ConcreteFunction:
                 raise _NotGraphable(f"returns a {type(leaf).__name__}")
         expected = [leaf for leaf in out_flat if isinstance(leaf, torch.Tensor)]
         graph_module = recording.finish(expected)
-        with _disable_current_modes():  # an outer function's recording must not see the check
+        # An outer function's recording must not see the check; random ops draw the numbers the
+        # run drew, and the generators end where the run left them.
+        with _disable_current_modes(), preserved_rng(rng_states(graph_module)):
             values = [snapshots[id(v)].clone() for v in self._captures]
             self._check_graph(graph_module, [t.detach() for t in flat], values, expected)
         self._output_template, self._output_flat = result, out_flat
@@ -353,15 +363,18 @@ class ConcreteFunction:
     def _install_graph(self, graph_module: Any, key: Any) -> Any:
         if self._graph_module is None:
             self._graph_module = graph_module
-        self._graphs[key] = graph_module.forward
+        forward = graph_module.forward
+        if self._jit_compile:
+            forward = CompiledGraph(graph_module, self.name)
+        self._graphs[key] = forward
         # A signature with fully defined tensor shapes has exactly one graph: skip the lookup.
         exact = all(
             s.shape.is_fully_defined()
             for s in nest.flatten(self.structured_input_signature)
             if isinstance(s, TensorSpec)
         )
-        self._only_forward = graph_module.forward if exact and len(self._graphs) == 1 else None
-        return graph_module.forward
+        self._only_forward = forward if exact and len(self._graphs) == 1 else None
+        return forward
 
     def _relax_outputs(self, other_result: Any) -> None:
         """Merge the output specs with those of another call: differing dimensions become None."""

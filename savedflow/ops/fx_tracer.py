@@ -9,6 +9,12 @@ trace become constants of the GraphModule.
 Anything a replay could not reproduce raises :class:`NotTraceable`: reading a tensor value into
 Python (``.item()``, ``bool(t)``, data-dependent control flow), ops returning Python scalars,
 in-place ops on graph inputs.
+
+Random ops are recorded with the generator they draw from (an explicit ``generator=`` becomes
+an attribute of the GraphModule; otherwise the device's default generator), so every replay
+draws fresh numbers from it, as TF's stateful random ops do in a graph. The recorder keeps each
+generator's state from before its first use (:func:`rng_states`), so a replay can be checked
+against the recorded run and a trace can leave the generators as it found them.
 """
 
 from __future__ import annotations
@@ -25,7 +31,13 @@ from torch.utils._pytree import tree_map
 
 from savedflow.ops.tensor_compat import _printing
 
-__all__ = ["GraphRecording", "NotTraceable", "trace_to_graph_module"]
+__all__ = [
+    "GraphRecording",
+    "NotTraceable",
+    "preserved_rng",
+    "rng_states",
+    "trace_to_graph_module",
+]
 
 
 class NotTraceable(Exception):
@@ -64,6 +76,8 @@ class _Recorder(TorchDispatchMode):
         self.soft = soft
         self.failure: str | None = None
         self.mutable_ids: set[int] = set()
+        # generator -> its state before the run's first draw from it
+        self.rng: dict[int, tuple[torch.Generator, torch.Tensor]] = {}
         for tensor, node in inputs.values():
             self.nodes[id(tensor)] = (tensor, node)
 
@@ -134,7 +148,25 @@ class _Recorder(TorchDispatchMode):
         schema = getattr(func, "_schema", None)
         if schema is not None and schema.is_mutable:
             self._check_mutation(func, schema, args, kwargs)
-        return self._to_nodes(tuple(args)), self._to_nodes(dict(kwargs))
+        node_args, node_kwargs = self._to_nodes(tuple(args)), self._to_nodes(dict(kwargs))
+        if torch.Tag.nondeterministic_seeded in getattr(func, "tags", ()):
+            generator = kwargs.get("generator")
+            if generator is None:
+                self._note_generator(_default_generator(args, kwargs))
+            else:
+                node_kwargs["generator"] = self._generator_node(generator)
+        return node_args, node_kwargs
+
+    def _note_generator(self, generator: torch.Generator) -> None:
+        if id(generator) not in self.rng:
+            self.rng[id(generator)] = (generator, generator.get_state())
+
+    def _generator_node(self, generator: torch.Generator) -> torch.fx.Node:
+        self._note_generator(generator)
+        name = f"_generator_{list(self.rng).index(id(generator))}"
+        if not hasattr(self.root, name):
+            setattr(self.root, name, generator)
+        return self.graph.get_attr(name)
 
     def _record(self, func: Any, node_args: Any, node_kwargs: Any, out: Any) -> None:
         node = self.graph.call_function(func, node_args, node_kwargs)
@@ -151,6 +183,38 @@ class _Recorder(TorchDispatchMode):
                     raise NotTraceable(f"{func} returned a {type(item).__name__}")
         elif out is not None:
             raise NotTraceable(f"{func} returned a Python {type(out).__name__}")
+
+
+def _default_generator(args: Sequence[Any], kwargs: dict[str, Any]) -> torch.Generator:
+    """The generator a random op without ``generator=`` draws from (its device's default)."""
+    device = kwargs.get("device")
+    if device is None:
+        device = next((a.device for a in args if isinstance(a, torch.Tensor)), None)
+    device = torch.device(device if device is not None else torch.get_default_device())
+    if device.type == "cpu":
+        return torch.default_generator
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return torch.cuda.default_generators[index]
+    raise NotTraceable(f"draws random numbers on {device}, whose generator cannot be recorded")
+
+
+def rng_states(graph_module: torch.fx.GraphModule) -> list[tuple[torch.Generator, torch.Tensor]]:
+    """``(generator, state before the recorded run drew from it)`` for each generator it used."""
+    return list(getattr(graph_module, "_sf_rng_states", ()))
+
+
+@contextlib.contextmanager
+def preserved_rng(states: Sequence[tuple[torch.Generator, torch.Tensor]]) -> Iterator[None]:
+    """Run a replay from the given generator states, then put back the states found on entry."""
+    current = [(gen, gen.get_state()) for gen, _ in states]
+    for gen, state in states:
+        gen.set_state(state)
+    try:
+        yield
+    finally:
+        for gen, state in current:
+            gen.set_state(state)
 
 
 def _symbolic_repr(self: torch.Tensor, *args: Any, **kwargs: Any) -> str:
@@ -204,11 +268,23 @@ def trace_to_graph_module(
         placeholders.append(tensor)
     recorder = _Recorder(graph, root, inputs, allow_input_mutation)
     grad_mode = torch.enable_grad() if record_autograd else torch.no_grad()
-    with grad_mode, _symbolic_printing(), recorder:
-        outputs = fn(*placeholders)
+    try:
+        with grad_mode, _symbolic_printing(), recorder:
+            outputs = fn(*placeholders)
+    finally:
+        for generator, state in recorder.rng.values():  # tracing draws no random numbers
+            generator.set_state(state)
     graph.output(tuple(recorder.node_for(t) for t in outputs))
     graph.eliminate_dead_code()
-    return torch.fx.GraphModule(root, graph, class_name="SavedflowGraph")
+    return _graph_module(root, graph, recorder)
+
+
+def _graph_module(
+    root: torch.nn.Module, graph: torch.fx.Graph, recorder: _Recorder
+) -> torch.fx.GraphModule:
+    module = torch.fx.GraphModule(root, graph, class_name="SavedflowGraph")
+    module._sf_rng_states = list(recorder.rng.values())
+    return module
 
 
 class GraphRecording:
@@ -277,4 +353,4 @@ class GraphRecording:
             raise NotTraceable(self.failure)
         self.graph.output(tuple(self._recorder.node_for(t) for t in outputs))
         self.graph.eliminate_dead_code()
-        return torch.fx.GraphModule(self.root, self.graph, class_name="SavedflowGraph")
+        return _graph_module(self.root, self.graph, self._recorder)
