@@ -25,6 +25,7 @@ from savedflow.keras.layers._layer_utils import (
 )
 from savedflow.keras.layers.input_spec import InputSpec
 from savedflow.keras.layers.layer import Layer
+from savedflow.keras.utils.call_context import in_symbolic_trace
 
 _CONV_FNS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
@@ -151,6 +152,7 @@ class Conv(Layer):
         if channels_last:
             x = x.movedim(-1, 1)
         spatial = tuple(x.shape[2:])
+        self._check_output_size(tuple(inputs.shape), spatial)
         pads = spatial_padding(
             spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding
         )
@@ -176,18 +178,34 @@ class Conv(Layer):
             out = self.activation(out)
         return out
 
+    def _output_lengths(self, spatial: Any) -> list[int | None]:
+        return [
+            conv_output_length(length, k, self.padding, s, d)
+            for length, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        ]
+
+    def _check_output_size(self, input_shape: tuple[Any, ...], spatial: Any) -> None:
+        """Refuse inputs too small for the kernel, as tf.keras does (not an empty output)."""
+        if any(n is not None and n <= 0 for n in self._output_lengths(spatial)):
+            if in_symbolic_trace():  # placeholder values: the batch size is unknown
+                input_shape = (None, *input_shape[1:])
+            raise ValueError(
+                f"One of the dimensions in the output is <= 0 due to downsampling in {self.name}. "
+                "Consider increasing the input size. Received input shape "
+                f"{list(input_shape)} which would produce output shape with a zero or negative "
+                "value in a dimension."
+            )
+
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
         dims = shape_list(input_shape)
         if self.data_format == "channels_last":
             spatial = dims[1:-1]
         else:
             spatial = dims[2:]
-        out = [
-            conv_output_length(length, k, self.padding, s, d)
-            for length, k, s, d in zip(
-                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
-            )
-        ]
+        self._check_output_size(tuple(None if d is None else d for d in dims), spatial)
+        out = self._output_lengths(spatial)
         if self.data_format == "channels_last":
             return (dims[0], *out, self.filters)
         return (dims[0], self.filters, *out)

@@ -54,6 +54,14 @@ class Pooling(Layer):
         if channels_last:
             x = x.movedim(-1, 1)
         ones = (1,) * self.rank
+        lengths = [
+            conv_output_length(n, k, self.padding, s)
+            for n, k, s in zip(x.shape[2:], self.pool_size, self.strides)
+        ]
+        if any(n <= 0 for n in lengths):
+            # a window larger than the input: an empty result, as tf.keras gives
+            out = x.new_empty((*x.shape[:2], *(max(n, 0) for n in lengths)))
+            return out.movedim(1, -1) if channels_last else out
         pads = spatial_padding(tuple(x.shape[2:]), self.pool_size, self.strides, ones, self.padding)
         if self._MODE == "max":
             out = self._max(x, pads)
