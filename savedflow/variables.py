@@ -299,6 +299,19 @@ class Variable(Trackable):
                 return target
         return self._storage
 
+    def _inplace_target(self) -> Any:
+        """The tensor an in-place update writes: the storage, or its stand-in in a function trace.
+
+        For code that updates state without ``assign`` (optimizers, metrics): inside a
+        ``savedflow.function`` the trace is told the Variable is written, so the write becomes
+        part of the recorded graph.
+        """
+        if _tape.observer is not None:
+            target = _tape.observer.assigned(self)
+            if target is not None:
+                return target
+        return self._storage
+
     def value(self) -> Any:
         """A snapshot of the current value as a torch tensor (watched inside a GradientTape)."""
         tensor = self._sf_read()

@@ -1,21 +1,27 @@
 """Benchmark: Keras fit() throughput and single-example predict latency, savedflow vs tf_keras 2.x.
 
-    .venv/bin/python tools/bench/train.py [--repeats 3] [--no-jit] [--tf-python PATH]
+    .venv/bin/python tools/bench/train.py [--repeats 9] [--no-jit] [--threads N] [--tf-python PATH]
 
-Runs savedflow's fit in this process and tf_keras' fit (TF_USE_LEGACY_KERAS=1) in a subprocess
-with the TF oracle venv's python, on the same models and synthetic data:
+Each peer runs in its own long-lived worker process: savedflow with this interpreter, tf_keras
+(``TF_USE_LEGACY_KERAS=1``) with the TF oracle venv's. Both build the same models, compile them
+and run warm-up epochs; then the driver asks for one timed epoch at a time, **alternating the
+peers** (ABBA order, so drift in the machine's speed hits both alike) and computes each ratio
+from the epochs of the same round. The figure reported is the median over rounds, with the
+lowest and highest round beside it: on a shared or virtual machine a single sequential
+measurement of each peer can be off by a factor of two, a paired ratio is not.
 
-* MLP 784-256-256-10, batch 128, Adam, sparse categorical crossentropy (from logits)
-* small CNN 28x28x1: Conv2D(32,3)-MaxPool-Conv2D(64,3)-MaxPool-Flatten-Dense(10), batch 128
+Models (synthetic data, Adam, sparse categorical crossentropy from logits, batch 128):
 
-and prints examples/second (median over repeats, after a warm-up epoch), the ratio to TF, the
-``jit_compile=True`` variant (torch.compile for savedflow, XLA for TF), and the median latency
-of ``model.predict(x[:1])`` and of a direct ``model(x[:1])`` call.
+* MLP 784-256-256-10
+* small CNN 28x28x1: Conv2D(32,3)-MaxPool-Conv2D(64,3)-MaxPool-Flatten-Dense(10)
 
-Threads: savedflow runs with ``--threads`` torch intra-op threads (default 1; 0 keeps torch's
-default of one per core) and ``OMP_WAIT_POLICY=PASSIVE`` unless set: on a machine where other
-processes compete for the cores, OpenMP threads spinning at barriers cost far more than they
-bring for batches this small. TF keeps its own thread pools (all cores).
+Cases: fit with the defaults (TF runs its train step as a graph, savedflow eagerly) and with
+``jit_compile=True`` (XLA for TF, torch.compile for savedflow); the ``jit`` rows compare
+savedflow's compiled fit with both of TF's. Latency: median of ``model.predict(x[:1])`` and of a
+direct ``model(x[:1])`` call.
+
+Both workers use their library's defaults for threads (torch: one intra-op thread per core;
+TF: its own pools over all cores) unless ``--threads`` sets torch's.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -37,6 +44,7 @@ MODELS = {
     "cnn": {"samples": 2560, "shape": (28, 28, 1)},
 }
 BATCH = 128
+WARMUP_EPOCHS = 2
 
 
 def _build(keras: Any, name: str) -> Any:
@@ -69,12 +77,6 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _optimizer(keras: Any, backend: str) -> Any:
-    if backend == "tf":
-        return keras.optimizers.legacy.Adam(1e-3)
-    return keras.optimizers.Adam(1e-3)
-
-
 def _median_latency(fn: Any, repeats: int = 50) -> float:
     fn()
     times = []
@@ -85,129 +87,206 @@ def _median_latency(fn: Any, repeats: int = 50) -> float:
     return statistics.median(times)
 
 
-def measure(backend: str, repeats: int, jit: bool, threads: int = 0) -> dict[str, Any]:
-    """Throughput and latency figures for one backend ('savedflow' or 'tf')."""
-    if backend == "tf":
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import tensorflow as tf
+# --- worker side ----------------------------------------------------------------------------
 
-        keras = tf.keras
-    else:
-        import torch
 
-        from savedflow import keras
+class Worker:
+    """One peer's models, driven by JSON commands on stdin (one per line)."""
 
-        if threads:
-            torch.set_num_threads(threads)
-    results: dict[str, Any] = {}
-    for name in MODELS:
+    def __init__(self, backend: str, threads: int):
+        self.backend = backend
+        if backend == "tf":
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+            import tensorflow as tf
+
+            self.keras = tf.keras
+            self.threads = "tf default"
+        else:
+            import torch
+
+            from savedflow import keras
+
+            if threads:
+                torch.set_num_threads(threads)
+            self.keras = keras
+            self.threads = torch.get_num_threads()
+        self.models: dict[str, tuple[Any, np.ndarray, np.ndarray]] = {}
+
+    def setup(self, case: str) -> dict[str, Any]:
+        name, _, jit = case.partition("_")
+        keras = self.keras
         x, y = _data(name)
-        for compiled in (False, True) if jit else (False,):
-            model = _build(keras, name)
-            model.compile(
-                optimizer=_optimizer(keras, backend),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                jit_compile=compiled,
-            )
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up (tracing / compiling)
-            warmup = time.perf_counter() - start
-            rates = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-                rates.append(len(x) / (time.perf_counter() - start))
-            key = f"{name}{'_jit' if compiled else ''}"
-            results[key] = {"examples_per_sec": statistics.median(rates), "warmup_sec": warmup}
-            if not compiled:
-                one = x[:1]
-                results[key]["predict_latency_ms"] = 1000 * _median_latency(
-                    lambda m=model, o=one: m.predict(o, verbose=0)
-                )
-                results[key]["call_latency_ms"] = 1000 * _median_latency(
-                    lambda m=model, o=one: m(o, training=False)
-                )
-    return results
-
-
-def _run_tf(tf_python: str, repeats: int, jit: bool) -> dict[str, Any]:
-    cmd = [
-        tf_python,
-        os.path.abspath(__file__),
-        "--backend",
-        "tf",
-        "--json",
-        "--repeats",
-        str(repeats),
-    ]
-    if not jit:
-        cmd.append("--no-jit")
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def _table(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
-    lines = [
-        f"{'case':<10} {'savedflow ex/s':>15} {'tf_keras ex/s':>14} {'ratio':>7}   {'predict(1) ms sf/tf':>20}   {'call(1) ms sf/tf':>17}"
-    ]
-    for key in ours:
-        a, b = ours[key], theirs.get(key, {})
-        rate_b = b.get("examples_per_sec")
-        ratio = f"{a['examples_per_sec'] / rate_b:6.2f}x" if rate_b else "    n/a"
-        latency = call = ""
-        if "predict_latency_ms" in a:
-            latency = f"{a['predict_latency_ms']:8.2f} / {b.get('predict_latency_ms', float('nan')):<8.2f}"
-            call = f"{a['call_latency_ms']:7.2f} / {b.get('call_latency_ms', float('nan')):<7.2f}"
-        tf_rate = f"{rate_b:14.0f}" if rate_b else f"{'n/a':>14}"
-        lines.append(
-            f"{key:<10} {a['examples_per_sec']:15.0f} {tf_rate} {ratio}   {latency:>20}   {call:>17}"
+        model = _build(keras, name)
+        optimizer = (
+            keras.optimizers.legacy.Adam(1e-3)
+            if self.backend == "tf"
+            else keras.optimizers.Adam(1e-3)
         )
-    base = {k: v["examples_per_sec"] for k, v in ours.items()}
-    for name in MODELS:
-        if f"{name}_jit" in base and name in theirs:
-            lines.append(
-                f"{name}: savedflow jit_compile=True vs tf_keras eager fit: {base[name + '_jit'] / theirs[name]['examples_per_sec']:.2f}x"
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=bool(jit),
+        )
+        start = time.perf_counter()
+        for _ in range(WARMUP_EPOCHS):
+            model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+        self.models[case] = (model, x, y)
+        return {"warmup_sec": time.perf_counter() - start, "threads": self.threads}
+
+    def epoch(self, case: str) -> dict[str, Any]:
+        model, x, y = self.models[case]
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+        return {"sec": time.perf_counter() - start, "examples": len(x)}
+
+    def latency(self, case: str) -> dict[str, Any]:
+        model, x, _ = self.models[case]
+        one = x[:1]
+        return {
+            "predict_ms": 1000 * _median_latency(lambda: model.predict(one, verbose=0)),
+            "call_ms": 1000 * _median_latency(lambda: model(one, training=False)),
+        }
+
+    def serve(self) -> None:
+        for line in sys.stdin:
+            request = json.loads(line)
+            if request["cmd"] == "quit":
+                return
+            reply = getattr(self, request["cmd"])(request["case"])
+            print(json.dumps(reply), flush=True)
+
+
+# --- driver side ----------------------------------------------------------------------------
+
+
+class Peer:
+    """The driver's handle on one worker process."""
+
+    def __init__(self, python: str, backend: str, threads: int):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        if backend == "tf":
+            env["TF_USE_LEGACY_KERAS"] = "1"
+        cmd = [python, os.path.abspath(__file__), "--worker", backend, "--threads", str(threads)]
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # shown only if the worker fails
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            env=env,
+        )
+
+    def ask(self, cmd: str, case: str = "") -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "case": case}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.stderr.seek(0)
+            raise RuntimeError(
+                f"benchmark worker {self.proc.args} exited ({self.proc.wait()}):\n"
+                + self.stderr.read()[-4000:]
             )
-    return "\n".join(lines)
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.ask_quit()
+
+    def ask_quit(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def _rounds(peers: dict[str, Peer], cases: list[str], repeats: int) -> dict[str, list[float]]:
+    """Timed epochs, ``{peer/case: [examples per second, one per round]}``, peers alternating."""
+    runs = [(peer, case) for case in cases for peer in peers]
+    rates: dict[str, list[float]] = {f"{p}/{c}": [] for p, c in runs}
+    for index in range(repeats):
+        order = runs if index % 2 == 0 else runs[::-1]
+        for peer, case in order:
+            reply = peers[peer].ask("epoch", case)
+            rates[f"{peer}/{case}"].append(reply["examples"] / reply["sec"])
+    return rates
+
+
+def _ratio_row(label: str, ours: list[float], theirs: list[float]) -> str:
+    ratios = sorted(a / b for a, b in zip(ours, theirs))
+    return (
+        f"{label:<34} {statistics.median(ours):9.0f} {statistics.median(theirs):9.0f}"
+        f"   {statistics.median(ratios):5.2f}x  ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+    )
+
+
+def _report(rates: dict[str, list[float]], latency: dict[str, Any], jit: bool) -> list[str]:
+    lines = [
+        f"{'fit throughput (examples/s)':<34} {'savedflow':>9} {'tf_keras':>9}   "
+        "ratio (lowest-highest round)"
+    ]
+    for name in MODELS:
+        sf, tf = f"savedflow/{name}", f"tf/{name}"
+        lines.append(_ratio_row(f"{name}: default fit", rates[sf], rates[tf]))
+        if jit:
+            sf_jit, tf_jit = f"savedflow/{name}_jit", f"tf/{name}_jit"
+            lines.append(_ratio_row(f"{name}: sf jit vs TF default fit", rates[sf_jit], rates[tf]))
+            lines.append(_ratio_row(f"{name}: sf jit vs TF XLA fit", rates[sf_jit], rates[tf_jit]))
+    lines.append(f"{'latency (ms, median of 50)':<34} {'savedflow':>9} {'tf_keras':>9}")
+    for name in MODELS:
+        sf, tf = latency["savedflow"][name], latency["tf"][name]
+        lines.append(
+            f"{name + ': predict(x[:1])':<34} {sf['predict_ms']:9.2f} {tf['predict_ms']:9.2f}"
+        )
+        lines.append(f"{name + ': model(x[:1])':<34} {sf['call_ms']:9.2f} {tf['call_ms']:9.2f}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start both workers, set up every case, time alternating rounds and print the table."""
+    if not os.path.exists(args.tf_python):
+        print(f"TF python {args.tf_python} not found (run tools/tf_env.sh)", file=sys.stderr)
+        return 2
+    cases = [c for name in MODELS for c in ((name, f"{name}_jit") if not args.no_jit else (name,))]
+    peers = {
+        "savedflow": Peer(sys.executable, "savedflow", args.threads),
+        "tf": Peer(args.tf_python, "tf", 0),
+    }
+    try:
+        setup = {p: {c: peer.ask("setup", c) for c in cases} for p, peer in peers.items()}
+        rates = _rounds(peers, cases, args.repeats)
+        latency = {p: {n: peer.ask("latency", n) for n in MODELS} for p, peer in peers.items()}
+    finally:
+        for peer in peers.values():
+            peer.close()
+    threads = setup["savedflow"][cases[0]]["threads"]
+    print(
+        f"cores {os.cpu_count()}; savedflow torch threads {threads}; batch {BATCH}; "
+        f"{args.repeats} alternating rounds; load average {os.getloadavg()[0]:.1f}"
+    )
+    print("\n".join(_report(rates, latency, not args.no_jit)))
+    warmups = {p: {c: round(s["warmup_sec"], 2) for c, s in v.items()} for p, v in setup.items()}
+    print(json.dumps({"rates": rates, "latency": latency, "warmup_sec": warmups}))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["savedflow", "tf"], default="savedflow")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-jit", action="store_true", help="skip the jit_compile=True variants")
-    parser.add_argument("--json", action="store_true", help="print only the JSON results")
+    parser.add_argument("--repeats", type=int, default=9, help="alternating timed rounds")
+    parser.add_argument("--no-jit", action="store_true", help="skip the jit_compile=True cases")
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch intra-op threads for savedflow (0: torch default)",
+        "--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)"
     )
     parser.add_argument(
         "--tf-python", default=os.environ.get("SAVEDFLOW_TF_PYTHON", DEFAULT_TF_PYTHON)
     )
+    parser.add_argument("--worker", choices=["savedflow", "tf"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.backend == "savedflow":
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads OpenMP
-    ours = measure(args.backend, args.repeats, not args.no_jit, args.threads)
-    if args.json:
-        print(json.dumps(ours))
+    if args.worker:
+        Worker(args.worker, args.threads).serve()
         return 0
-    theirs: dict[str, Any] = {}
-    if os.path.exists(args.tf_python):
-        theirs = _run_tf(args.tf_python, args.repeats, not args.no_jit)
-    else:
-        print(f"TF python {args.tf_python} not found: savedflow figures only", file=sys.stderr)
-    import torch
-
-    print(
-        f"savedflow: torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; cores: {os.cpu_count()}; batch {BATCH}; load average {os.getloadavg()[0]:.1f}"
-    )
-    print(_table(ours, theirs))
-    print(json.dumps({"savedflow": ours, "tf_keras": theirs}))
-    return 0
+    return run(args)
 
 
 if __name__ == "__main__":

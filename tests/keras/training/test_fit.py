@@ -171,7 +171,8 @@ def test_custom_train_step_and_stop_training() -> None:
             return {"custom": loss}
 
     model = Custom()
-    model.compile(optimizer="sgd", loss="mse")
+    # eager, so the Python step runs per batch (in a graph it runs once per trace, as in TF)
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
     x, y = _data(64)
     stopper = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1)
