@@ -169,6 +169,10 @@ class Function:
             self._jit_compile,
         )
 
+    def _graph_count(self) -> int:
+        """How many graphs the traces hold (one per recorded shape)."""
+        return sum(len(c._graphs) for c in self._concretes.values())
+
     def _eager_reason(self) -> str | None:
         """Why some trace re-runs Python on every call (None if every trace runs a graph)."""
         for concrete in self._concretes.values():

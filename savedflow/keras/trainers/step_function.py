@@ -6,8 +6,9 @@ code once while recording it, later batches replay the recorded graph (forward p
 pass, optimizer update and metric updates as one torch.fx graph), so the Python cost of layers,
 losses, metrics and the optimizer is paid once per trace instead of once per batch. A step that
 cannot be recorded (it reads tensor values into Python, draws random numbers, ...) keeps running
-its Python code every batch, with the same results; the reason is logged at INFO level on the
-``savedflow.keras`` logger and kept in :attr:`StepFunction.eager_reasons`.
+its Python code every batch, with the same results; so does a step fed batches of more than
+:data:`MAX_GRAPHS_PER_STEP` shapes. The reason is logged at INFO level on the ``savedflow.keras``
+logger and kept in :attr:`StepFunction.eager_reasons`.
 
 ``compile(run_eagerly=True)`` runs every step as plain Python. ``compile(jit_compile=True)``
 additionally compiles each recorded graph with ``torch.compile`` (see
@@ -28,6 +29,10 @@ import torch
 from savedflow.keras.trainers import data_adapter
 
 _log = logging.getLogger("savedflow.keras")
+
+# Graphs are recorded for concrete shapes; a step fed many shapes (variable-length sequences)
+# would spend its time recording, so past this many it runs eagerly.
+MAX_GRAPHS_PER_STEP = 16
 
 
 class StepFunction:
@@ -72,6 +77,12 @@ class StepFunction:
         result = fn(batch)
         if name not in self.eager_reasons:
             reason = fn._eager_reason()
+            if reason is None and fn._graph_count() > MAX_GRAPHS_PER_STEP:
+                reason = (
+                    f"its batches came in more than {MAX_GRAPHS_PER_STEP} shapes, each needing "
+                    "a graph of its own"
+                )
+                self._functions.pop(name)
             if reason is not None:
                 self.eager_reasons[name] = reason
                 _log.info("The %s step runs eagerly: %s", name, reason)
