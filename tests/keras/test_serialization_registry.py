@@ -647,3 +647,25 @@ def test_keras_tree_is_tf_nest() -> None:
     ]
     packed = tree.pack_sequence_as({"b": 0, "a": [0, 0]}, [1, 2, 3])
     assert packed == {"b": 3, "a": [1, 2]} and list(packed) == ["b", "a"]
+
+
+def test_reads_tf_keras_new_optimizer_configs() -> None:
+    # optimizers.serialize(tf_keras.optimizers.Adam(0.01, amsgrad=True)) in tf_keras 2.21
+    written = {
+        "module": "keras.optimizers",
+        "class_name": "Adam",
+        "config": {
+            "name": "Adam", "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+            "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+            "ema_overwrite_frequency": None, "jit_compile": False, "is_legacy_optimizer": False,
+            "learning_rate": 0.009999999776482582, "beta_1": 0.9, "beta_2": 0.999,
+            "epsilon": 1e-07, "amsgrad": True,
+        },
+        "registered_name": None,
+    }  # fmt: skip
+    restored = optimizers.deserialize(written)
+    assert restored.get_config() == optimizers.Adam(0.01, amsgrad=True).get_config()
+    np.testing.assert_allclose(_one_step(restored), _one_step(optimizers.Adam(0.01, amsgrad=True)))
+    with_ema = {**written, "config": {**written["config"], "use_ema": True}}
+    with pytest.raises(TypeError, match="use_ema"):  # not silently dropped
+        optimizers.deserialize(with_ema)

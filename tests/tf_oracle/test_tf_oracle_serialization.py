@@ -176,6 +176,16 @@ STRINGS: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 
+# tf_keras' new (non-legacy) optimizers, the default of compile(optimizer="adam"); savedflow
+# reads their configs into its slot-based optimizers.
+NEW_OPTIMIZERS: list[list[Any]] = [
+    ["SGD", [0.1, 0.9, True], {}],
+    ["Adam", [0.01], {"amsgrad": True}],
+    ["AdamW", [], {"weight_decay": 0.01}],
+    ["RMSprop", [], {"centered": True, "rho": 0.8}],
+    ["Adagrad", [0.5], {}],
+]
+
 _LOSS_FN = "LossFunctionWrapper.get_config does not record 'fn' as tf_keras does (savedflow/keras/losses/loss.py)"  # fmt: skip
 _FRESH_OPTIMIZER = (
     "savedflow writes float32-rounded hyper-parameters before the first step; tf_keras writes "
@@ -264,7 +274,12 @@ for loss, metrics in [
     compiled.append(["loss", config["loss"], plain(keras.losses.serialize(keras.losses.get(config["loss"])))])
     for entry in config["metrics"]:
         compiled.append(["metric", entry, plain(keras.metrics.serialize(keras.metrics.get(entry)))])
-result = {"written": written, "read_back": read_back, "strings": strings, "compiled": compiled}
+new_optimizers = [
+    plain(keras.optimizers.serialize(getattr(keras.optimizers, name)(*args, **kwargs)))
+    for name, args, kwargs in ARGS["new_optimizers"]
+]
+result = {"written": written, "read_back": read_back, "strings": strings, "compiled": compiled,
+          "new_optimizers": new_optimizers}
 """
 
 _CACHE: dict[str, Any] = {}
@@ -333,7 +348,13 @@ def oracle(tf_python) -> dict[str, Any]:
         _CACHE["tf"] = None  # a failed run is not repeated for every parameter
         _CACHE["savedflow"] = {entry[0]: _serialized(*entry) for entry in SPEC}
         _CACHE["tf"] = tf_python(
-            _TF_CODE, {"spec": SPEC, "savedflow": _CACHE["savedflow"], "strings": STRINGS}
+            _TF_CODE,
+            {
+                "spec": SPEC,
+                "savedflow": _CACHE["savedflow"],
+                "strings": STRINGS,
+                "new_optimizers": NEW_OPTIMIZERS,
+            },
         )
     if _CACHE["tf"] is None:
         pytest.fail("the TF run of this module failed (see the first failing test)")
@@ -390,3 +411,18 @@ def test_compile_config_forms_resolve_as_in_tf_keras(oracle: dict[str, Any]) -> 
         module = modules[category]
         got = json.loads(json.dumps(module.serialize(module.get(entry))))
         assert _text(_without_fn(got)) == _text(_without_fn(expected)), entry
+
+
+@pytest.mark.parametrize("index", range(len(NEW_OPTIMIZERS)), ids=[o[0] for o in NEW_OPTIMIZERS])
+def test_reads_tf_keras_new_optimizer_configs(index: int, oracle: dict[str, Any]) -> None:
+    from savedflow.keras import optimizers
+
+    name, args, kwargs = NEW_OPTIMIZERS[index]
+    written = oracle["tf"]["new_optimizers"][index]
+    assert (written["module"], written["config"]["is_legacy_optimizer"]) == (
+        "keras.optimizers",
+        False,
+    )
+    restored = optimizers.deserialize(written)
+    assert type(restored) is getattr(optimizers, name)
+    assert restored.get_config() == _build("optimizer", name, args, kwargs).get_config()

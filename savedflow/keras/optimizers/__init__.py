@@ -35,8 +35,32 @@ def deserialize(
     """
     del kwargs  # use_legacy_format, use_legacy_optimizer: savedflow has one kind of optimizer
     return serialization.deserialize_keras_object(
-        _case_insensitive(config), ALL_OBJECTS, custom_objects, printable_module_name="optimizer"
+        _as_legacy(_case_insensitive(config)),
+        ALL_OBJECTS,
+        custom_objects,
+        printable_module_name="optimizer",
     )
+
+
+def _as_legacy(config: Any) -> Any:
+    """A config of tf_keras' new optimizers without the entries that change nothing here.
+
+    Those configs (``"is_legacy_optimizer": False``) also list ``jit_compile``, the EMA
+    settings and ``weight_decay``; savedflow's slot-based optimizers compute the same steps
+    when EMA is off and weight decay is None (AdamW keeps its ``weight_decay``). Other values
+    stay, so the optimizer refuses what it cannot do.
+    """
+    inner = config.get("config") if isinstance(config, dict) else None
+    if not isinstance(inner, dict) or inner.get("is_legacy_optimizer") is not False:
+        return config
+    inner = dict(inner)
+    inner.pop("jit_compile", None)
+    if not inner.get("use_ema"):
+        for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency"):
+            inner.pop(key, None)
+    if inner.get("weight_decay") is None:
+        inner.pop("weight_decay", None)
+    return {**config, "config": inner}
 
 
 def _case_insensitive(config: Any) -> Any:
