@@ -669,3 +669,20 @@ def test_reads_tf_keras_new_optimizer_configs() -> None:
     with_ema = {**written, "config": {**written["config"], "use_ema": True}}
     with pytest.raises(TypeError, match="use_ema"):  # not silently dropped
         optimizers.deserialize(with_ema)
+
+
+def test_generic_deserialize_uses_the_category_named_by_module() -> None:
+    tf_written = {
+        "module": "keras.losses",
+        "class_name": "MeanSquaredError",
+        "config": {"reduction": "auto", "name": "mean_squared_error", "fn": "mean_squared_error"},
+        "registered_name": None,
+    }
+    loss = keras.utils.deserialize_keras_object(tf_written)
+    assert type(loss) is losses.MeanSquaredError
+    metric = keras.utils.deserialize_keras_object({**tf_written, "module": "keras.metrics", "config": {"name": "m", "dtype": "float32"}})  # fmt: skip
+    assert type(metric) is metrics.MeanSquaredError and metric.name == "m"
+    relu = keras.utils.deserialize_keras_object(_fn_config("relu"))
+    assert relu is activations.relu
+    dense = keras.utils.deserialize_keras_object(keras.layers.serialize(keras.layers.Dense(2)))
+    assert type(dense) is keras.layers.Dense and dense.units == 2

@@ -126,6 +126,12 @@ class _LayerTable(Mapping):
 LAYERS = _LayerTable()
 
 
+def category_module(public_module: Any) -> Any | None:
+    """The savedflow module of the category a config's ``module`` names (None: layers/unknown)."""
+    module = _CATEGORY_MODULES.get(public_module) if isinstance(public_module, str) else None
+    return None if module is None else importlib.import_module(module)
+
+
 def category_objects(public_module: str | None) -> Mapping[str, Any]:
     """The built-ins a config's ``module`` names (layers and models when it names no category)."""
     module = _CATEGORY_MODULES.get(public_module or "")

@@ -194,6 +194,8 @@ def deserialize_keras_object(
     arguments; a function config gives the function; a class config gives
     ``cls.from_config(config)`` (called inside a scope holding ``custom_objects``, so nested
     objects resolve too; ``custom_objects`` is also passed when ``from_config`` takes it).
+    Without ``module_objects``, a config whose ``module`` names a category (``"keras.losses"``)
+    is read by that category's ``deserialize``; other configs are layers or models.
 
     Raises:
       UnknownObjectError: a name is unknown (pass ``custom_objects``, open a
@@ -203,6 +205,10 @@ def deserialize_keras_object(
     """
     if config is None:
         return None
+    if module_objects is None and isinstance(config, Mapping):
+        category = _builtin_objects.category_module(config.get("module"))
+        if category is not None:  # e.g. "keras.losses": that category's own reading rules
+            return category.deserialize(config, custom_objects=custom_objects)
     if isinstance(config, Mapping) and config.get("class_name") == "__lambda__":
         raise UnsafeLoadError(
             f"The {printable_module_name} config holds a lambda stored as Python bytecode; "
