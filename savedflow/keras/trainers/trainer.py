@@ -21,6 +21,7 @@ from savedflow.keras.callbacks.callback import CallbackList, to_python_logs
 from savedflow.keras.trainers import allocator, data_adapter
 from savedflow.keras.trainers.compile_utils import LossesContainer, MetricsContainer
 from savedflow.keras.trainers.step_function import StepFunction
+from savedflow.keras.utils import serialization
 
 _log = logging.getLogger("savedflow.keras")
 
@@ -97,18 +98,18 @@ class Trainer:
         d["_steps_per_execution"] = steps_per_execution or 1
         d["_step_function"] = None
         d["_is_compiled"] = True
-        d["_compile_config"] = {
-            "optimizer": optimizer
-            if isinstance(optimizer, str)
-            else optimizers_mod.serialize(self.optimizer),
-            "loss": loss,
-            "metrics": metrics,
-            "loss_weights": loss_weights,
-            "weighted_metrics": weighted_metrics,
-            "run_eagerly": run_eagerly,
-            "steps_per_execution": steps_per_execution,
-            "jit_compile": jit_compile,
-        }
+        d["_compile_config"] = serialization.serialize_keras_object(
+            {
+                "optimizer": optimizer if isinstance(optimizer, str) else self.optimizer,
+                "loss": loss,
+                "metrics": metrics,
+                "loss_weights": loss_weights,
+                "weighted_metrics": weighted_metrics,
+                "run_eagerly": run_eagerly,
+                "steps_per_execution": steps_per_execution,
+                "jit_compile": jit_compile,
+            }
+        )
 
     def _output_names_for_compile(self) -> list[str] | None:
         try:
@@ -140,16 +141,25 @@ class Trainer:
         self.__dict__["_step_function"] = None
 
     def get_compile_config(self) -> dict[str, Any] | None:
-        """The arguments given to compile (serializable form), or None."""
+        """The arguments given to compile, serialized as tf.keras 2.x does (None if not compiled).
+
+        Names stay names; optimizer, loss and metric objects become their configs, so the
+        result is JSON-ready and :meth:`compile_from_config` rebuilds them.
+        """
         return self._trainer("_compile_config")
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
-        """Compile from :meth:`get_compile_config` output."""
+        """Compile from :meth:`get_compile_config` output (objects are deserialized first)."""
         config = dict(config)
         optimizer = config.pop("optimizer", "rmsprop")
         if isinstance(optimizer, dict):
             optimizer = optimizers_mod.deserialize(optimizer)
-        self.compile(optimizer=optimizer, **{k: v for k, v in config.items() if v is not None})
+        arguments = {
+            key: _deserialize_compile_argument(value)
+            for key, value in config.items()
+            if value is not None
+        }
+        self.compile(optimizer=optimizer, **arguments)
 
     def _assert_compile_was_called(self) -> None:
         if not self._trainer("_is_compiled"):
@@ -519,6 +529,17 @@ class Trainer:
             return logs
         values = [logs[name] for name in self.metrics_names if name in logs] or list(logs.values())
         return values[0] if len(values) == 1 else values
+
+
+def _deserialize_compile_argument(value: Any) -> Any:
+    """Objects in a serialized compile argument (configs inside lists and dicts included)."""
+    if isinstance(value, dict) and "class_name" in value:
+        return serialization.deserialize_keras_object(value)
+    if isinstance(value, dict):
+        return {key: _deserialize_compile_argument(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_deserialize_compile_argument(item) for item in value)
+    return value
 
 
 def _convert_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:

@@ -323,3 +323,26 @@ def test_steps_per_epoch_on_arrays_continues_one_stream_of_passes() -> None:
         x, y, epochs=2, steps_per_epoch=5, batch_size=4, verbose=0, callbacks=[probe]
     )
     assert history.epoch == [0, 1] and seen == [0, 1, 2, 3, 4, 0, 1, 2]  # 8 batches, as TF
+
+
+def test_compile_config_is_serialized_and_rebuilds_the_objects() -> None:
+    import json
+
+    model = _classifier()
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.5, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")],
+    )
+    config = json.loads(json.dumps(model.get_compile_config()))  # JSON-ready, as tf.keras
+    assert config["loss"]["class_name"] == "SparseCategoricalCrossentropy"
+    assert config["metrics"][0] == "accuracy" and config["metrics"][1]["config"]["k"] == 2
+    twin = _classifier()
+    twin.compile_from_config(config)
+    assert twin.optimizer.get_config() == model.optimizer.get_config()
+    assert twin.loss.get_config() == model.loss.get_config()
+    x = np.random.default_rng(0).random((16, 4)).astype(np.float32)
+    y = np.arange(16) % 3
+    twin.set_weights(model.get_weights())
+    assert twin.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+    assert twin.metrics_names == model.metrics_names
