@@ -528,7 +528,7 @@ def test_builtins_serialize_as_tf_keras_writes_them() -> None:
     assert losses.serialize(losses.Huber()) == {
         "module": "keras.losses",
         "class_name": "Huber",
-        "config": {"reduction": "auto", "name": "huber_loss", "delta": 1.0},
+        "config": {"reduction": "auto", "name": "huber_loss", "delta": 1.0, "fn": "huber"},
         "registered_name": None,
     }
     assert metrics.serialize(metrics.Accuracy(name="accuracy")) == {

@@ -78,7 +78,12 @@ _FUNCTIONS.update(
 
 
 # Everything a loss config or name can refer to (tf_keras' keras.losses names).
-ALL_OBJECTS: dict[str, Any] = {**_FUNCTIONS, **_CLASSES, "bce": binary_crossentropy}
+ALL_OBJECTS: dict[str, Any] = {
+    **_FUNCTIONS,
+    **_CLASSES,
+    "bce": binary_crossentropy,
+    "LossFunctionWrapper": LossFunctionWrapper,
+}
 ALL_OBJECTS["BCE"] = binary_crossentropy
 
 

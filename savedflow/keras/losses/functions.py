@@ -196,6 +196,21 @@ def sparse_categorical_crossentropy(
     return loss
 
 
+def valid_mask(
+    fn: Any, fn_kwargs: dict[str, Any], y_true: Any, losses: torch.Tensor
+) -> torch.Tensor | None:
+    """Which entries of ``losses = fn(y_true, y_pred, **fn_kwargs)`` count, or None for all.
+
+    Only :func:`sparse_categorical_crossentropy` with an ``ignore_class`` leaves entries out:
+    those whose label is that class (Loss objects and metrics then average over the others).
+    """
+    ignore_class = fn_kwargs.get("ignore_class")
+    if ignore_class is None or fn is not sparse_categorical_crossentropy:
+        return None
+    labels = as_tensor(y_true).to(losses.device)
+    return (labels != ignore_class).reshape(losses.shape)
+
+
 # Short aliases, as keras.losses offers them.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error

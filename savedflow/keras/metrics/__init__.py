@@ -105,7 +105,7 @@ ALL_OBJECTS: dict[str, Any] = {
     **_CLASSES,
     "acc": accuracy, "ACC": accuracy, "bce": binary_crossentropy, "BCE": binary_crossentropy,
     "hinge": hinge, "squared_hinge": squared_hinge, "log_cosh": log_cosh, "logcosh": log_cosh,
-    "kullback_leibler_divergence": kl_divergence,
+    "kullback_leibler_divergence": kl_divergence, "MeanMetricWrapper": MeanMetricWrapper,
 }  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from savedflow.keras.losses._tensors import (
     broadcast_weights,
     remove_squeezable_dimensions,
 )
+from savedflow.keras.losses.functions import valid_mask
 from savedflow.tracking.base import Trackable
 
 
@@ -208,15 +209,47 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Evaluate the function on the batch and add its per-sample values."""
+        """Evaluate the function on the batch and add its per-sample values.
+
+        Entries the function leaves out (``ignore_class`` of sparse categorical crossentropy)
+        count neither in the total nor in the count.
+        """
         with torch.no_grad():
             y_pred = as_float(y_pred).detach()
             y_true = as_tensor(y_true).detach()
             y_true, y_pred = remove_squeezable_dimensions(y_true, y_pred)
             values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        super().update_state(values, sample_weight=sample_weight)
+        mask = valid_mask(self._fn, self._fn_kwargs, y_true, values)
+        super().update_state(values, sample_weight=masked_weights(sample_weight, values, mask))
 
     def get_config(self) -> dict[str, Any]:
-        """Function keyword arguments plus name and dtype."""
-        config = dict(self._fn_kwargs)
-        return {**super().get_config(), **config}
+        """Name, dtype, then the function's keyword arguments; a MeanMetricWrapper itself (not
+        a subclass) also records its function as ``fn`` (tf_keras 2.21's layout)."""
+        config = {**super().get_config(), **self._fn_kwargs}
+        if type(self) is MeanMetricWrapper:
+            from savedflow.keras.utils.serialization import serialize_keras_object
+
+            config["fn"] = serialize_keras_object(self._fn)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        """Rebuild from :meth:`get_config` output (``fn`` resolved by ``metrics.get``; the
+        subclasses fix their own function and ignore it, as tf_keras does)."""
+        config = dict(config)
+        fn = config.pop("fn", None)
+        if cls is MeanMetricWrapper:
+            from savedflow.keras import metrics
+
+            return cls(metrics.get(fn), **config)
+        return cls(**config)
+
+
+def masked_weights(sample_weight: Any, values: torch.Tensor, mask: Any) -> Any:
+    """``sample_weight`` with the entries outside ``mask`` zeroed (unchanged without a mask)."""
+    if mask is None:
+        return sample_weight
+    weights = mask.to(device=values.device, dtype=values.dtype)
+    if sample_weight is None:
+        return weights
+    return broadcast_weights(sample_weight, values) * weights

@@ -8,7 +8,7 @@ import torch
 
 from savedflow.keras.losses import functions as fn
 from savedflow.keras.losses._tensors import as_float, as_tensor, remove_squeezable_dimensions
-from savedflow.keras.metrics.metric import Mean, MeanMetricWrapper
+from savedflow.keras.metrics.metric import Mean, MeanMetricWrapper, masked_weights
 
 
 class RootMeanSquaredError(Mean):
@@ -74,32 +74,70 @@ Hinge = _wrapper("Hinge", fn.hinge, "hinge", "Mean hinge loss.")
 SquaredHinge = _wrapper(
     "SquaredHinge", fn.squared_hinge, "squared_hinge", "Mean squared hinge loss."
 )
-BinaryCrossentropy = _wrapper(
-    "BinaryCrossentropy",
-    fn.binary_crossentropy,
-    "binary_crossentropy",
-    "Mean binary crossentropy.",
-    from_logits=False,
-    label_smoothing=0.0,
-)
-CategoricalCrossentropy = _wrapper(
-    "CategoricalCrossentropy",
-    fn.categorical_crossentropy,
-    "categorical_crossentropy",
-    "Mean categorical crossentropy.",
-    from_logits=False,
-    label_smoothing=0.0,
-)
+
+
+class BinaryCrossentropy(MeanMetricWrapper):
+    """Mean binary crossentropy.
+
+    ``label_smoothing`` is kept as given (its default is the int 0, as in tf.keras configs).
+    """
+
+    def __init__(
+        self,
+        name: str = "binary_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        label_smoothing: float = 0,
+    ):
+        super().__init__(
+            fn.binary_crossentropy,
+            name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+        )
+
+
+class CategoricalCrossentropy(MeanMetricWrapper):
+    """Mean categorical crossentropy (one-hot labels) along ``axis``."""
+
+    def __init__(
+        self,
+        name: str = "categorical_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        label_smoothing: float = 0,
+        axis: int = -1,
+    ):
+        super().__init__(
+            fn.categorical_crossentropy,
+            name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
-    """Mean sparse categorical crossentropy (integer labels)."""
+    """Mean sparse categorical crossentropy (integer labels).
+
+    Entries labelled ``ignore_class`` are left out of the mean (they add neither to the total
+    nor to the count), e.g. the padding class of a segmentation map.
+
+    Example::
+
+        m = keras.metrics.SparseCategoricalCrossentropy(ignore_class=2)
+        m.update_state([0, 2], [[0.9, 0.05, 0.05], [0.1, 0.1, 0.8]])
+        float(m.result())  # -log(0.9): the second entry is ignored
+    """
 
     def __init__(
         self,
         name: str = "sparse_categorical_crossentropy",
         dtype: Any = None,
         from_logits: bool = False,
+        ignore_class: int | None = None,
         axis: int = -1,
     ):
         super().__init__(
@@ -107,11 +145,14 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             name,
             dtype=dtype,
             from_logits=from_logits,
+            ignore_class=ignore_class,
             axis=axis,
         )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Integer labels are used as they are."""
+        """Integer labels are used as they are; ignored entries are masked out."""
         with torch.no_grad():
-            values = self._fn(as_tensor(y_true), as_float(y_pred).detach(), **self._fn_kwargs)
-        Mean.update_state(self, values, sample_weight=sample_weight)
+            y_true = as_tensor(y_true)
+            values = self._fn(y_true, as_float(y_pred).detach(), **self._fn_kwargs)
+        mask = fn.valid_mask(self._fn, self._fn_kwargs, y_true, values)
+        Mean.update_state(self, values, sample_weight=masked_weights(sample_weight, values, mask))
