@@ -19,6 +19,7 @@ to fix (a fix turns them into failures, so the marker goes when the gap does).
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -236,6 +237,58 @@ IGNORE_CASES: list[list[Any]] = [
     ["metric all ignored", "metric", {"ignore_class": 2}, {"labels": "ignored"}],
 ]
 
+# Functional models using operators and TF ops: both libraries record them as TFOpLambda /
+# SlicingOpLambda layers. OP_INPUTS feed the models (a, b of shape (2, 4)).
+OP_INPUTS = [
+    [[1.0, 2.0, -3.0, 0.25], [-1.5, 0.5, 4.0, 2.0]],
+    [[2.0, -1.0, 0.5, 0.25], [1.0, 3.0, -2.0, 1.0]],
+]
+
+
+def op_model(keras: Any, np: Any) -> Any:
+    """Operators on KerasTensors; built by both libraries (its source is sent to TF)."""
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    outputs = [
+        a + 1, 2 * a, a - b, 1.0 - a, -a, abs(a) / 3.0, a**2, a * b, a / b,
+        a @ np.ones((4, 2), "float32"), 3 + a, 2.5 / a, a[:, 0:2], a[:, 1], a[..., None],
+        a[::-1], a[1:, ::2], (a + b) * 0.5,
+    ]  # fmt: skip
+    return keras.Model([a, b], outputs, name="ops")
+
+
+# Every TF op of savedflow's TFOpLambda table, as tf_keras records it (only tf_keras builds it).
+_TABLE_MODEL = """
+def table_model(keras, tf):
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    pos = tf.abs(a) + 1.0
+    outputs = [
+        tf.add(a, b), tf.subtract(a, b), tf.multiply(a, 2.0), tf.divide(a, 2.0),
+        tf.math.truediv(a, b), tf.pow(pos, 2.0), tf.negative(a), tf.maximum(a, b),
+        tf.minimum(a, 0.5), tf.square(a), tf.sqrt(pos), tf.math.rsqrt(pos), tf.exp(a),
+        tf.math.log(pos), tf.math.log1p(pos), tf.sigmoid(a), tf.tanh(a), tf.sin(a), tf.cos(a),
+        tf.sign(a), tf.round(a), tf.floor(a), tf.math.ceil(a), tf.math.reciprocal(pos),
+        tf.math.squared_difference(a, b), tf.math.softplus(a), tf.math.erf(a),
+        tf.math.floormod(a, 0.7), a // 0.7, tf.reduce_sum(a, axis=1),
+        tf.reduce_mean(a, 1, keepdims=True), tf.reduce_max(a, -1), tf.reduce_min(a, axis=-1),
+        tf.reduce_prod(a, 1), tf.math.reduce_std(a, 1), tf.math.reduce_variance(a, 1),
+        tf.reduce_logsumexp(a, 1), tf.argmax(a, axis=1), tf.argmin(a, 1), tf.cumsum(a, axis=1),
+        tf.math.l2_normalize(a, axis=1), tf.nn.relu(a), tf.nn.relu6(a * 4.0), tf.nn.elu(a),
+        tf.nn.selu(a), tf.nn.gelu(a), tf.nn.silu(a), tf.nn.softmax(a), tf.nn.log_softmax(a),
+        tf.nn.leaky_relu(a, alpha=0.1), tf.reshape(a, (-1, 2, 2)), tf.concat([a, b], axis=1),
+        tf.stack([a, b], axis=1), tf.squeeze(tf.expand_dims(a, 1), axis=1), tf.cast(a, "int32"),
+        tf.transpose(a, perm=[1, 0]), tf.tile(a, [1, 2]), tf.where(a > 0, a, b),
+        tf.math.less(a, 0.0), tf.math.greater_equal(a, b), tf.math.less_equal(a, b),
+        tf.math.equal(a, b), tf.math.not_equal(a, b), tf.math.logical_and(a > 0, b > 0),
+        tf.math.logical_or(a > 0, b > 0), tf.math.logical_not(a > 0), tf.add_n([a, b, a]),
+        tf.identity(a), tf.ones_like(a), tf.zeros_like(a), tf.clip_by_value(a, -0.5, 0.5),
+        tf.gather(a, [0, 2], axis=1), tf.one_hot(tf.cast(tf.abs(a[:, 0]), "int32"), 4),
+        tf.linalg.matmul(a, b, transpose_b=True), tf.split(a, 2, axis=1)[1],
+        tf.reduce_any(a > 0, 1), tf.reduce_all(a > 0, axis=1),
+        tf.cast(tf.shape(a)[0], "float32") * a, tf.squeeze(a[:, 0:1]), -a[::-2, 1:],
+    ]
+    return keras.Model([a, b], outputs, name="table")
+"""
+
 _TF_CODE = """
 import warnings
 warnings.simplefilter("ignore")
@@ -333,9 +386,20 @@ wrappers_read = [
     attempt(lambda: keras.losses.serialize(keras.losses.deserialize(ARGS["wrappers"][0]))),
     attempt(lambda: keras.metrics.serialize(keras.metrics.deserialize(ARGS["wrappers"][1]))),
 ]
+
+def outputs_of(model):
+    return [np.asarray(out).tolist() for out in model([np.array(x, "float32") for x in ARGS["op_inputs"]])]
+
+keras.backend.clear_session()
+op_tf = op_model(keras, np)
+from_ours = keras.models.model_from_json(ARGS["op_json"])
+table = table_model(keras, tf)
+ops = {"json": op_tf.to_json(), "outputs": outputs_of(op_tf), "ours_outputs": outputs_of(from_ours),
+       "ours_again": from_ours.to_json(), "table_json": table.to_json(),
+       "table_outputs": outputs_of(table)}
 result = {"written": written, "read_back": read_back, "strings": strings, "compiled": compiled,
           "new_optimizers": new_optimizers, "ignored": ignored, "wrappers": wrappers,
-          "wrappers_read": wrappers_read}
+          "wrappers_read": wrappers_read, "ops": ops}
 """
 
 _CACHE: dict[str, Any] = {}
@@ -386,6 +450,22 @@ def _text(config: Any) -> str:
     return json.dumps(config, sort_keys=True)
 
 
+def _op_model() -> Any:
+    """savedflow's ``op_model``, built after resetting layer names as the TF snippet does."""
+    import numpy as np
+
+    from savedflow import keras
+
+    keras.backend.clear_session()
+    return op_model(keras, np)
+
+
+def _outputs(model: Any) -> list[Any]:
+    import numpy as np
+
+    return [out.numpy() for out in model([np.array(x, "float32") for x in OP_INPUTS])]
+
+
 def _wrappers() -> list[Any]:
     """The configs of a LossFunctionWrapper and a MeanMetricWrapper (twins of the TF ones)."""
     from savedflow import keras
@@ -413,8 +493,9 @@ def oracle(tf_python) -> dict[str, Any]:
         _CACHE["tf"] = None  # a failed run is not repeated for every parameter
         _CACHE["savedflow"] = {entry[0]: _serialized(*entry) for entry in SPEC}
         _CACHE["wrappers"] = [json.loads(json.dumps(w)) for w in _wrappers()]
+        _CACHE["op_model"] = _op_model()
         _CACHE["tf"] = tf_python(
-            _TF_CODE,
+            "from typing import Any\n" + inspect.getsource(op_model) + _TABLE_MODEL + _TF_CODE,
             {
                 "spec": SPEC,
                 "savedflow": _CACHE["savedflow"],
@@ -423,6 +504,8 @@ def oracle(tf_python) -> dict[str, Any]:
                 "ignore_data": IGNORE_DATA,
                 "ignore_cases": IGNORE_CASES,
                 "wrappers": _CACHE["wrappers"],
+                "op_json": _CACHE["op_model"].to_json(),
+                "op_inputs": OP_INPUTS,
             },
         )
     if _CACHE["tf"] is None:
@@ -558,3 +641,47 @@ def test_function_wrappers_read_and_write_as_in_tf_keras(oracle: dict[str, Any])
     assert json.loads(json.dumps(keras.metrics.serialize(metric))) == ours_metric
     metric.update_state([0, 1, 2], [[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
     assert float(metric.result()) == pytest.approx(0.2899092435836792, rel=1e-6)  # tf_keras'
+
+
+def _assert_outputs(got: list[Any], expected: list[Any]) -> None:
+    import numpy as np
+
+    assert len(got) == len(expected)
+    for index, (value, reference) in enumerate(zip(got, expected)):
+        reference = np.array(reference, dtype=value.dtype)
+        assert value.shape == reference.shape, index
+        np.testing.assert_allclose(value, reference, rtol=1e-5, atol=1e-6, err_msg=str(index))
+
+
+def test_operator_models_write_tf_keras_json(oracle: dict[str, Any]) -> None:
+    ops = oracle["tf"]["ops"]
+    assert json.loads(oracle["op_model"].to_json()) == json.loads(ops["json"])
+    assert oracle["op_model"].to_json() == ops["json"]  # the same text, key order included
+    _assert_outputs(_outputs(oracle["op_model"]), ops["outputs"])
+
+
+def test_tf_keras_loads_savedflow_operator_models(oracle: dict[str, Any]) -> None:
+    ops = oracle["tf"]["ops"]
+    _assert_outputs(_outputs(oracle["op_model"]), ops["ours_outputs"])
+    assert ops["ours_again"] == oracle["op_model"].to_json()
+
+
+def test_savedflow_loads_tf_keras_operator_models(oracle: dict[str, Any]) -> None:
+    from savedflow import keras
+
+    ops = oracle["tf"]["ops"]
+    model = keras.models.model_from_json(ops["json"])
+    _assert_outputs(_outputs(model), ops["outputs"])
+    assert model.to_json() == ops["json"]
+
+
+def test_savedflow_runs_every_tf_op_of_its_table_as_tf_keras(oracle: dict[str, Any]) -> None:
+    from savedflow import keras
+    from savedflow.keras.models.op_layer import TF_SYMBOLS
+
+    text = oracle["tf"]["ops"]["table_json"]
+    layers = json.loads(text)["config"]["layers"]
+    assert {layer["config"].get("function") for layer in layers} - {None} == set(TF_SYMBOLS)
+    model = keras.models.model_from_json(text)
+    _assert_outputs(_outputs(model), oracle["tf"]["ops"]["table_outputs"])
+    assert model.to_json() == text

@@ -75,7 +75,12 @@ def _serialize_node(node: Any, conversion: dict[str, int]) -> Any:
         return [_CONSTANT_VALUE, -1, plain(value), kwargs]
 
     data = _map_leaves(first_arg, first)
-    return data if tree.is_nested(first) else [data]
+    return data if tree.is_nested(first) or _preserves_structure(layer) else [data]
+
+
+def _preserves_structure(layer: Any) -> bool:
+    """Op layers (TFOpLambda) keep their first argument's structure in ``inbound_nodes``."""
+    return getattr(layer, "_preserve_input_structure_in_config", False)
 
 
 def _map_leaves(fn: Any, structure: Any) -> Any:
@@ -168,7 +173,7 @@ class _Rebuilder:
             return self.tensor(ref)
 
         inputs = _map_refs(convert, node_data)
-        if isinstance(inputs, list) and len(inputs) == 1:
+        if isinstance(inputs, list) and len(inputs) == 1 and not _preserves_structure(layer):
             inputs = inputs[0]
         outputs = layer(inputs, **kwargs)
         produced = tree.flatten(outputs)[0]._keras_history.node_index

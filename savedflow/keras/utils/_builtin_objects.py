@@ -36,6 +36,8 @@ _PUBLIC_MODULES: dict[str, str] = {
 # name as registered_name.
 _UNEXPORTED: dict[tuple[str, str], str] = {
     ("savedflow.keras.models", "Functional"): "tf_keras.src.engine.functional",
+    ("savedflow.keras.models", "TFOpLambda"): "tf_keras.src.layers.core.tf_op_layer",
+    ("savedflow.keras.models", "SlicingOpLambda"): "tf_keras.src.layers.core.tf_op_layer",
 }
 
 # Public module named in a config -> the savedflow module whose ALL_OBJECTS holds its built-ins.
@@ -94,7 +96,8 @@ class _LayerTable(Mapping):
 
         names = {n: "savedflow.keras.layers" for n in layers._EXPORTS if n[:1].isupper()}
         names.update((n, "savedflow.keras.models") for n in self._MODELS)
-        names["OpLayer"] = "savedflow.keras.models.op_layer"  # operators on KerasTensors
+        for name in ("TFOpLambda", "SlicingOpLambda"):  # operators and TF ops on KerasTensors
+            names[name] = "savedflow.keras.models.op_layer"
         return names
 
     def __getitem__(self, name: str) -> Any:
