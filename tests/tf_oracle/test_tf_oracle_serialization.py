@@ -203,10 +203,7 @@ DESERIALIZE_GAPS: dict[str, str] = {}
 TF_READS_SAVEDFLOW_GAPS: dict[str, str] = {
     key: _FRESH_OPTIMIZER for key, *_ in SPEC if key.endswith("-fresh")
 }
-_POOLING_ORDER = "1D pooling configs list pool_size, padding, strides; tf_keras writes strides first (savedflow/keras/layers/pooling.py)"  # fmt: skip
-KEY_ORDER_GAPS: dict[str, str] = {
-    key: _POOLING_ORDER for key, *_ in SPEC if key.split("-")[0] in ("layer/MaxPooling1D", "layer/AveragePooling1D")
-}  # fmt: skip
+KEY_ORDER_GAPS: dict[str, str] = {}
 
 # Losses and metrics that leave entries out (ignore_class), computed by both libraries:
 # [case, kind, kwargs, call kwargs]; the data are IGNORE_DATA's.

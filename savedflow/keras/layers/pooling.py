@@ -97,14 +97,12 @@ class Pooling(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
+        if self.rank == 1:  # tf.keras 2.x lists strides first for 1D pooling
+            config["strides"] = self.strides
         config.update(
-            {
-                "pool_size": self.pool_size,
-                "padding": self.padding,
-                "strides": self.strides,
-                "data_format": self.data_format,
-            }
+            {"pool_size": self.pool_size, "padding": self.padding, "strides": self.strides}
         )
+        config["data_format"] = self.data_format
         return config
 
 
