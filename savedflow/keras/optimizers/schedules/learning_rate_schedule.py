@@ -1,7 +1,9 @@
 """Learning-rate schedules: callables from the optimizer step to a learning rate.
 
 Values are computed in float32 as tf.keras 2.x computes them and returned as 0-d torch
-tensors. An optimizer given a schedule calls it with its ``iterations`` before each update.
+tensors, on the step's device. An optimizer given a schedule calls it with its ``iterations``
+(a float32 tensor) before each update; a tensor step is never read into Python, so the
+schedule records into a ``savedflow.function`` graph.
 """
 
 from __future__ import annotations
@@ -16,13 +18,34 @@ from savedflow.keras.utils import serialization
 _F32 = torch.float32
 
 
-def _f32(value: Any) -> torch.Tensor:
+_CONSTANTS: dict[tuple[float, torch.device], torch.Tensor] = {}
+
+
+def _f32(value: Any, like: torch.Tensor | None = None) -> torch.Tensor:
+    """``value`` as a 0-d float32 tensor: tensors and Variables where they are, numbers on ``like``'s device.
+
+    Numbers become constants made once per value and device: use the result in expressions,
+    never return it or write into it.
+    """
     if isinstance(value, torch.Tensor):
-        return value.detach().to(_F32).cpu()
-    storage = getattr(value, "_storage", None)
-    if storage is not None:
-        return storage.detach().to(_F32).cpu()
-    return torch.tensor(float(value), dtype=_F32)
+        return value.detach().to(_F32)
+    if hasattr(value, "_sf_read"):  # a Variable: read it as ops do (function traces see it)
+        return value._sf_read().detach().to(_F32)
+    device = like.device if like is not None else torch.device("cpu")
+    key = (float(value), device)
+    constant = _CONSTANTS.get(key)
+    if constant is None:
+        if len(_CONSTANTS) > 256:
+            _CONSTANTS.clear()
+        constant = _CONSTANTS[key] = torch.tensor(key[0], dtype=_F32, device=device)
+    return constant
+
+
+def _step_f32(step: Any) -> torch.Tensor:
+    """The step as a float32 tensor (a fresh one for Python numbers)."""
+    if isinstance(step, torch.Tensor) or hasattr(step, "_sf_read"):
+        return _f32(step)
+    return torch.tensor(float(step), dtype=_F32)
 
 
 class LearningRateSchedule:
@@ -63,7 +86,8 @@ class _StepDecay(LearningRateSchedule):
         self.name = name
 
     def _progress(self, step: Any) -> torch.Tensor:
-        p = _f32(step) / _f32(self.decay_steps)
+        step_t = _step_f32(step)
+        p = step_t / _f32(self.decay_steps, step_t)
         return torch.floor(p) if self.staircase else p
 
     def get_config(self) -> dict[str, Any]:
@@ -88,7 +112,7 @@ class ExponentialDecay(_StepDecay):
 
     def __call__(self, step: Any) -> torch.Tensor:
         p = self._progress(step)
-        return _f32(self.initial_learning_rate) * torch.pow(_f32(self.decay_rate), p)
+        return _f32(self.initial_learning_rate, p) * torch.pow(_f32(self.decay_rate, p), p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -111,11 +135,17 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: Any) -> torch.Tensor:
-        x = float(_f32(step)) if not isinstance(step, int) else step
-        for boundary, value in zip(self.boundaries, self.values):
-            if x <= boundary:
-                return _f32(value)
-        return _f32(self.values[-1])
+        x = step._sf_read() if hasattr(step, "_sf_read") else step
+        if not isinstance(x, torch.Tensor):  # a Python or numpy number
+            x = x if isinstance(x, int) else float(x)
+            chosen = next((v for b, v in zip(self.boundaries, self.values) if x <= b), None)
+            return torch.tensor(float(self.values[-1] if chosen is None else chosen), dtype=_F32)
+        # A tensor step: boundaries take its dtype (as TF casts them), chosen with where.
+        result = torch.full((), float(self.values[-1]), dtype=_F32, device=x.device)
+        for boundary, value in reversed(list(zip(self.boundaries, self.values))):
+            bound = torch.tensor(boundary, device=x.device).to(x.dtype)
+            result = torch.where(x <= bound, _f32(value, x), result)
+        return result
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -147,17 +177,19 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: Any) -> torch.Tensor:
-        initial = _f32(self.initial_learning_rate)
-        end = _f32(self.end_learning_rate)
-        step_t = _f32(step)
-        steps = _f32(self.decay_steps)
+        step_t = _step_f32(step)
+        initial = _f32(self.initial_learning_rate, step_t)
+        end = _f32(self.end_learning_rate, step_t)
+        steps = _f32(self.decay_steps, step_t)
         if self.cycle:
-            multiplier = torch.ceil(step_t / steps) if float(step_t) != 0 else _f32(1.0)
+            # The first multiple of decay_steps above the step (1 at step 0).
+            one = _f32(1.0, step_t)
+            multiplier = torch.where(step_t == 0, one, torch.ceil(step_t / steps))
             steps = steps * multiplier
         else:
             step_t = torch.minimum(step_t, steps)
         p = step_t / steps
-        return (initial - end) * torch.pow(1 - p, _f32(self.power)) + end
+        return (initial - end) * torch.pow(1 - p, _f32(self.power, step_t)) + end
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -181,7 +213,7 @@ class InverseTimeDecay(_StepDecay):
 
     def __call__(self, step: Any) -> torch.Tensor:
         p = self._progress(step)
-        return _f32(self.initial_learning_rate) / (1 + _f32(self.decay_rate) * p)
+        return _f32(self.initial_learning_rate, p) / (1 + _f32(self.decay_rate, p) * p)
 
 
 class CosineDecay(LearningRateSchedule):
@@ -210,21 +242,20 @@ class CosineDecay(LearningRateSchedule):
 
     def _decay(self, step: torch.Tensor, steps: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
         fraction = step / steps
-        cosine = 0.5 * (1.0 + torch.cos(_f32(math.pi) * fraction))
+        cosine = 0.5 * (1.0 + torch.cos(_f32(math.pi, step) * fraction))
         return start * ((1 - self.alpha) * cosine + self.alpha)
 
     def __call__(self, step: Any) -> torch.Tensor:
-        initial = _f32(self.initial_learning_rate)
-        steps = _f32(self.decay_steps)
-        step_t = _f32(step)
+        step_t = _step_f32(step)
+        initial = _f32(self.initial_learning_rate, step_t)
+        steps = _f32(self.decay_steps, step_t)
         if self.warmup_target is None:
             return self._decay(torch.minimum(step_t, steps), steps, initial)
-        target = _f32(self.warmup_target)
-        warmup = _f32(self.warmup_steps)
+        target = _f32(self.warmup_target, step_t)
+        warmup = _f32(self.warmup_steps, step_t)
         step_t = torch.minimum(step_t, steps + warmup)
-        if float(step_t) < float(warmup):
-            return (target - initial) * (step_t / warmup) + initial
-        return self._decay(step_t - warmup, steps, target)
+        warming = (target - initial) * (step_t / warmup) + initial
+        return torch.where(step_t < warmup, warming, self._decay(step_t - warmup, steps, target))
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
