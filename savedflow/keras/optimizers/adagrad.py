@@ -44,11 +44,11 @@ class Adagrad(Optimizer):
         params: list[torch.Tensor],
         grads: list[torch.Tensor],
         slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
     ) -> None:
-        lr = self._decayed_lr()
         acc = slots["accumulator"]
         torch._foreach_addcmul_(acc, grads, grads)
-        descend_by_root(params, grads, acc, self.epsilon, lr)
+        descend_by_root(params, grads, acc, self.epsilon, -coefficients["lr_t"])
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import torch
 
-from savedflow.keras.optimizers.optimizer import Optimizer, descend_by_root
+from savedflow.keras.optimizers import _adam_update, _state
+from savedflow.keras.optimizers.optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -50,79 +49,44 @@ class Adam(Optimizer):
             for var in var_list:
                 self.add_slot(var, "vhat")
 
-    def _step_size(self) -> tuple[float, float, float]:
-        """(alpha, beta_1, beta_2) for this step, in float32 arithmetic as TF computes them."""
-        iterations = self._current_step()
-        lr = np.float32(self._decayed_lr(iterations))
-        beta_1 = np.float32(self._hyper_value("beta_1"))
-        beta_2 = np.float32(self._hyper_value("beta_2"))
-        step = np.float32(iterations + 1)
-        beta_1_power = np.float32(np.power(beta_1, step))
-        beta_2_power = np.float32(np.power(beta_2, step))
-        alpha = (
-            lr
-            * np.float32(math.sqrt(np.float32(1) - beta_2_power))
-            / (np.float32(1) - beta_1_power)
-        )
-        return float(alpha), float(beta_1), float(beta_2)
+    def _prepare_local(self, iterations: torch.Tensor, device: torch.device) -> dict[str, Any]:
+        """Adds ``alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`` for step ``t = iterations + 1``.
+
+        Float32 throughout, in TF's ApplyAdam order.
+        """
+        coefficients = super()._prepare_local(iterations, device)
+        one = _state.constant(1.0, device)
+        local_step = torch.add(iterations, _state.constant(1, device, torch.int64)).float()
+        beta_1 = self._hyper_tensor("beta_1", device)
+        beta_2 = self._hyper_tensor("beta_2", device)
+        beta_1_power = torch.pow(beta_1, local_step)
+        beta_2_power = torch.pow(beta_2, local_step)
+        alpha = coefficients["lr_t"] * torch.sqrt(one - beta_2_power) / (one - beta_1_power)
+        coefficients.update(alpha=alpha, beta_1=beta_1, beta_2=beta_2)
+        return coefficients
 
     def _apply_dense(
         self,
         params: list[torch.Tensor],
         grads: list[torch.Tensor],
         slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
     ) -> None:
-        if self._fused_ok and params[0].dtype in _FUSED_DTYPES:
+        vhat = slots["vhat"] if self.amsgrad else []
+        state = (params, grads, slots["m"], slots["v"], vhat, coefficients["alpha"])
+        fused_ok = self._fused_ok and params[0].dtype in _adam_update.FUSED_DTYPES
+        if fused_ok and not _state.in_function():  # a trace would freeze the float betas
+            betas = self._hyper_float("beta_1"), self._hyper_float("beta_2")
             try:
-                self._apply_fused(params, grads, slots)
+                _adam_update.fused_update(*state, *betas, self.epsilon)
                 return
             except (RuntimeError, NotImplementedError):
                 self._fused_ok = False
-        alpha, beta_1, beta_2 = self._step_size()
-        _adam_moments(slots["m"], slots["v"], grads, beta_1, beta_2)
-        second = slots["v"]
-        if self.amsgrad:
-            torch._foreach_maximum_(slots["vhat"], slots["v"])
-            second = slots["vhat"]
-        descend_by_root(params, slots["m"], second, self.epsilon, alpha)
+        _adam_update.foreach_update(
+            *state, coefficients["beta_1"], coefficients["beta_2"], self.epsilon
+        )
 
     _fused_ok = True
-
-    def _apply_fused(
-        self,
-        params: list[torch.Tensor],
-        grads: list[torch.Tensor],
-        slots: dict[str, list[torch.Tensor]],
-    ) -> None:
-        """torch's fused Adam kernel with TF's epsilon placement.
-
-        TF divides by ``sqrt(v) + eps`` and folds the bias corrections into the step size;
-        torch divides by ``sqrt(v) / sqrt(1 - beta_2^t) + eps``. Passing
-        ``eps / sqrt(1 - beta_2^t)`` makes the two identical.
-        """
-        iterations = self._current_step()
-        lr = float(self._decayed_lr(iterations))
-        beta_1 = self._hyper_value("beta_1")
-        beta_2 = self._hyper_value("beta_2")
-        step = float(iterations + 1)
-        correction = math.sqrt(1.0 - float(np.float32(beta_2) ** np.float32(step)))
-        device = params[0].device
-        steps = [torch.tensor(step, dtype=torch.float32, device=device)] * len(params)
-        torch._fused_adam_(
-            params,
-            [g.contiguous() for g in grads],
-            slots["m"],
-            slots["v"],
-            slots["vhat"] if self.amsgrad else [],
-            steps,
-            lr=lr,
-            beta1=beta_1,
-            beta2=beta_2,
-            weight_decay=0.0,
-            eps=self.epsilon / correction,
-            amsgrad=self.amsgrad,
-            maximize=False,
-        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -138,19 +102,3 @@ class Adam(Optimizer):
             }
         )
         return config
-
-
-_FUSED_DTYPES = (torch.float32, torch.float64)
-
-
-def _adam_moments(
-    m: list[torch.Tensor],
-    v: list[torch.Tensor],
-    grads: list[torch.Tensor],
-    beta_1: float,
-    beta_2: float,
-) -> None:
-    """``m += (g - m)(1 - beta_1)``; ``v += (g^2 - v)(1 - beta_2)`` in place."""
-    torch._foreach_lerp_(m, grads, 1.0 - beta_1)
-    squares = torch._foreach_mul(grads, grads)
-    torch._foreach_lerp_(v, squares, 1.0 - beta_2)

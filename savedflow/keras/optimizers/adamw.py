@@ -38,26 +38,41 @@ class AdamW(Adam):
         self.weight_decay = float(weight_decay)
         self._exclude_from_weight_decay: set[str] = set()
         self._exclude_names: list[str] = []
+        self._decay_masks: dict[tuple[int, ...], list[bool]] = {}
 
     def exclude_from_weight_decay(self, var_list: Any = None, var_names: Any = None) -> None:
         """Skip weight decay for these variables, or variables whose name contains any of ``var_names``."""
         for var in var_list or []:
             self._exclude_from_weight_decay.add(str(getattr(var, "name", id(var))))
         self._exclude_names.extend(var_names or [])
+        self._decay_masks.clear()
 
-    def _apply_dense_all(self, variables: list[Any], grads: list[torch.Tensor]) -> None:
+    def _decays(self, variable: Any) -> bool:
+        """Whether weight decay applies to ``variable`` (see :meth:`exclude_from_weight_decay`)."""
+        if str(getattr(variable, "name", id(variable))) in self._exclude_from_weight_decay:
+            return False
+        name = str(getattr(variable, "name", ""))
+        return not any(n in name for n in self._exclude_names)
+
+    def _apply_group(
+        self,
+        group: Any,
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
+    ) -> None:
+        """``w *= 1 - lr * weight_decay`` (the step's learning rate), then the Adam update."""
         if self.weight_decay:
-            lr = self._decayed_lr()
-            names = self._exclude_names
-            decayed = [
-                _state.storage(v)
-                for v in variables
-                if str(getattr(v, "name", id(v))) not in self._exclude_from_weight_decay
-                and not any(n in str(getattr(v, "name", "")) for n in names)
-            ]
+            key = tuple(map(id, group.variables))
+            mask = self._decay_masks.get(key)
+            if mask is None:
+                mask = self._decay_masks[key] = [self._decays(v) for v in group.variables]
+            decayed = [p for p, keep in zip(params, mask) if keep]
             if decayed:
-                torch._foreach_mul_(decayed, 1.0 - lr * self.weight_decay)
-        super()._apply_dense_all(variables, grads)
+                one = _state.constant(1.0, params[0].device)
+                torch._foreach_mul_(decayed, one - coefficients["lr_t"] * self.weight_decay)
+        super()._apply_group(group, params, grads, slots, coefficients)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -7,16 +7,21 @@ optimizer node has children ``iter`` (int64) and one float32 variable per hyper-
 reported through :meth:`get_slot_names` / :meth:`get_slot` so the checkpoint writes them under
 ``<variable path>/.OPTIMIZER_SLOT/<optimizer path>/<slot name>``.
 
-Updates run under ``torch.no_grad`` directly on the variables' storage tensors, batched over
-all variables with ``torch._foreach_*`` kernels.
+Updates run under ``torch.no_grad`` in place on the variables' tensors, batched over all
+variables with ``torch._foreach_*`` kernels. Everything that depends on the step (the step
+count, the scheduled and decayed learning rate, bias corrections, hyper-parameter values) is
+computed as 0-d float32 tensors from the ``iter`` and hyper-parameter variables, in float32 as
+TF computes it, on the variables' device: no value is read on the host per step, and inside a
+``savedflow.function`` the whole update records as a graph (reads and writes go through
+:mod:`savedflow.keras.optimizers._state`).
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -33,8 +38,9 @@ class Optimizer(Trackable):
     """Base class of the slot-based Keras optimizers (SGD, Adam, AdamW, RMSprop, Adagrad).
 
     Subclasses declare hyper-parameters with :meth:`_set_hyper`, create slots in
-    :meth:`_create_slots` and implement :meth:`_apply_dense`, which receives lists of storage
-    tensors (variables, gradients, and one list per slot name) to update in place.
+    :meth:`_create_slots`, add per-step tensors in :meth:`_prepare_local` and implement
+    :meth:`_apply_dense`, which receives lists of tensors (variables, gradients, and one list
+    per slot name) to update in place.
 
     Args:
       name: name used as the prefix of slot variable names (``Adam/dense/kernel/m:0``).
@@ -86,7 +92,11 @@ class Optimizer(Trackable):
                 f"`clipnorm`={self._clipnorm}, `global_clipnorm`={self._global_clipnorm}."
             )
         self.gradient_transformers = list(gradient_transformers or [])
-        self._constraints_cache: tuple[int, list[tuple[Any, Callable]]] | None = None
+        # Per variable list: (groups of same device/dtype, constrained variables); see _plan.
+        self._plans: dict[tuple[int, ...], tuple[list[_Group], list[Any]]] = {}
+        self._host_floats: dict[int, tuple[Any, int, float]] = {}
+        self._device: torch.device | None = None
+        self._own_hypers: list[Any] = []
 
     # --- hyper-parameters ---------------------------------------------------------------------
 
@@ -118,16 +128,26 @@ class Optimizer(Trackable):
             self._create_hypers()
         return self._hyper[name]
 
-    def _hyper_value(self, name: str) -> float:
-        """The hyper-parameter as a float32-rounded Python float (callables are called)."""
+    def _hyper_tensor(self, name: str, device: torch.device) -> torch.Tensor:
+        """The hyper-parameter as a 0-d float32 tensor on ``device`` (callables are called)."""
+        value = self._hyper[name]
+        if callable(value) and not _state.is_variable(value):
+            value = value()
+        return _state.scalar(value, device)
+
+    def _hyper_float(self, name: str) -> float:
+        """The hyper-parameter as a float32-rounded Python float, for kernels taking floats.
+
+        A Variable is read on the host only after it was written (not once per step).
+        """
         value = self._hyper[name]
         if _state.is_variable(value):
-            return float(_state.storage(value).item())
-        if callable(value) and not isinstance(value, lr_schedule.LearningRateSchedule):
+            return _state.host_float(value, self._host_floats)
+        if callable(value):
             value = value()
         return float(np.float32(_state.to_float(value)))
 
-    def _create_hypers(self) -> None:
+    def _create_hypers(self, device: torch.device | None = None) -> None:
         if self._hypers_created:
             return
         self._hypers_created = True
@@ -136,9 +156,11 @@ class Optimizer(Trackable):
             if _state.is_variable(value) or callable(value) or isinstance(value, Trackable):
                 continue
             variable = _state.make_variable(
-                torch.tensor(float(value), dtype=torch.float32), name=f"{self._name}/{name}"
+                torch.tensor(float(value), dtype=torch.float32, device=device),
+                name=f"{self._name}/{name}",
             )
             self._hyper[name] = variable
+            self._own_hypers.append(variable)
             self._track_trackable(variable, name, overwrite=True)
 
     def _lookup_dependency(self, name: str, cached_dependencies: Any = None) -> Trackable | None:
@@ -306,6 +328,7 @@ class Optimizer(Trackable):
         value = _state.initial_slot_value(base, initializer, shape)
         slot = _state.make_variable(value, name=f"{self._name}/{_state.base_name(var)}/{slot_name}")
         slots[slot_name] = slot
+        self._plans.clear()
         self._slot_owners[key] = var
         self._weights.append(slot)
         queued = self._deferred_slot_restorations.get(slot_name, {}).pop(key, [])
@@ -317,9 +340,12 @@ class Optimizer(Trackable):
         """Create the slots of every variable in ``var_list`` (subclasses override)."""
 
     def _create_all_weights(self, var_list: list[Any]) -> None:
+        if self._device is None and var_list:
+            self._place_state(_state.storage(var_list[0]).device)
         self._create_hypers()
         new = [v for v in var_list if id(v) not in self._slots_created]
         if new:
+            self._plans.clear()
             for v in new:
                 self._slots.setdefault(id(v), {})
                 self._slot_owners[id(v)] = v
@@ -356,25 +382,48 @@ class Optimizer(Trackable):
 
     # --- applying gradients ------------------------------------------------------------------
 
-    def _current_step(self) -> int:
-        """``iterations`` as a Python int (the number of steps applied so far)."""
-        return int(_state.storage(self.iterations).item())
+    def _place_state(self, device: torch.device) -> None:
+        """Create ``iter`` and the hyper-parameters on the variables' device (or move them there).
 
-    def _decayed_lr(self, step: int | None = None) -> float:
-        """The learning rate for ``step`` (default: ``iterations``): schedule, then ``decay``."""
-        lr = self._hyper["learning_rate"]
+        Per-step values are computed from them, so they live where the update runs.
+        """
+        self._device = device
+        self._create_hypers(device)
+        for variable in [self._iterations, *self._own_hypers]:
+            _state.move_to(variable, device)
+
+    def _decayed_lr(self, step: Any = None, device: torch.device | None = None) -> torch.Tensor:
+        """The learning rate for ``step`` (default: ``iterations``): schedule, then ``decay``.
+
+        A 0-d float32 tensor computed as TF does: the step is cast to float32, a schedule is
+        called with it, and ``decay`` gives ``lr / (1 + decay * step)``.
+        """
         if step is None:
-            step = self._current_step()
-        if isinstance(lr, lr_schedule.LearningRateSchedule):
-            lr_t = float(np.float32(_state.to_float(lr(step))))
+            step = _state.read(self.iterations)
+        if not isinstance(step, torch.Tensor):
+            step = torch.tensor(step, device=device)
+        device = step.device if device is None else device
+        lr = self._hyper["learning_rate"]
+        schedule = isinstance(lr, lr_schedule.LearningRateSchedule)
+        local_step = step
+        if schedule or self._initial_decay > 0.0:
+            local_step = (step if step.device == device else step.to(device)).float()
+        if schedule:
+            lr_t = _state.scalar(lr(local_step), device)
         else:
-            lr_t = self._hyper_value("learning_rate")
+            lr_t = self._hyper_tensor("learning_rate", device)
         if self._initial_decay > 0.0:
-            lr_t = float(
-                np.float32(lr_t)
-                / (np.float32(1.0) + np.float32(self._initial_decay) * np.float32(step))
-            )
+            decay = _state.constant(self._initial_decay, device)  # rounded to float32, as TF
+            lr_t = lr_t / (_state.constant(1.0, device) + decay * local_step)
         return lr_t
+
+    def _prepare_local(self, iterations: torch.Tensor, device: torch.device) -> dict[str, Any]:
+        """The per-step 0-d float32 tensors the update uses (TF's ``apply_state``).
+
+        ``iterations`` is the int64 step counter (before this step) on ``device``. Subclasses
+        add their own entries to the base's ``lr_t``.
+        """
+        return {"lr_t": self._decayed_lr(iterations, device)}
 
     def apply_gradients(
         self,
@@ -395,37 +444,83 @@ class Optimizer(Trackable):
             grads = [_state.grad_tensor(g, v) for g, v in transformed]
         self._create_all_weights(variables)
         with torch.no_grad():
-            self._apply_dense_all(variables, grads)
-            self._apply_constraints(variables)
-            _state.storage(self._iterations).add_(1)
+            constrained = self._apply_dense_all(variables, grads)
+            for variable in constrained:
+                _state.assign(variable, variable.constraint(variable))
+            _state.target(self._iterations).add_(1)
         return self._iterations
 
-    def _apply_dense_all(self, variables: list[Any], grads: list[torch.Tensor]) -> None:
-        params = [_state.storage(v) for v in variables]
-        slots = {
-            name: [self._slots[id(v)].get(name) for v in variables] for name in self._slot_names
-        }
-        slot_tensors = {
-            name: [None if s is None else _state.storage(s) for s in items]
-            for name, items in slots.items()
-        }
-        groups: dict[tuple, list[int]] = {}
-        for index, p in enumerate(params):
-            groups.setdefault((p.device, p.dtype), []).append(index)
-        for indices in groups.values():
-            self._apply_dense(
-                [params[i] for i in indices],
-                [grads[i].to(dtype=params[i].dtype) for i in indices],
-                {name: [tensors[i] for i in indices] for name, tensors in slot_tensors.items()},
-            )
+    def _plan(self, variables: list[Any]) -> tuple[list[_Group], list[Any]]:
+        """Variables grouped by device and dtype with their slot variables (cached per list)."""
+        key = tuple(map(id, variables))
+        plan = self._plans.get(key)
+        if plan is None:
+            by_kind: dict[tuple[Any, Any], list[int]] = {}
+            for index, v in enumerate(variables):
+                tensor = _state.storage(v)
+                by_kind.setdefault((tensor.device, tensor.dtype), []).append(index)
+            groups = [
+                _Group(
+                    device,
+                    dtype,
+                    indices,
+                    [variables[i] for i in indices],
+                    {
+                        name: [self._slots[id(variables[i])].get(name) for i in indices]
+                        for name in self._slot_names
+                    },
+                )
+                for (device, dtype), indices in by_kind.items()
+            ]
+            constrained = [v for v in variables if getattr(v, "constraint", None) is not None]
+            if len(self._plans) >= 16:  # alternating variable lists: keep the cache small
+                self._plans.clear()
+            plan = self._plans[key] = (groups, constrained)
+        return plan
+
+    def _apply_dense_all(self, variables: list[Any], grads: list[torch.Tensor]) -> list[Any]:
+        """Update every variable group in place; returns the variables that have a constraint."""
+        groups, constrained = self._plan(variables)
+        iterations = _state.read(self._iterations)
+        coefficients: dict[Any, dict[str, Any]] = {}
+        target = _state.target
+        for group in groups:
+            params = [target(v) for v in group.variables]
+            group_grads = [grads[i] for i in group.indices]
+            if any(g.dtype != group.dtype for g in group_grads):
+                group_grads = [g.to(group.dtype) for g in group_grads]
+            slots = {
+                name: [None if s is None else target(s) for s in items]
+                for name, items in group.slots.items()
+            }
+            local = coefficients.get(group.device)
+            if local is None:
+                steps = (
+                    iterations if iterations.device == group.device else iterations.to(group.device)
+                )
+                local = coefficients[group.device] = self._prepare_local(steps, group.device)
+            self._apply_group(group, params, group_grads, slots, local)
+        return constrained
+
+    def _apply_group(
+        self,
+        group: _Group,
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
+    ) -> None:
+        """Update one same-device, same-dtype group (AdamW adds its weight decay here)."""
+        self._apply_dense(params, grads, slots, coefficients)
 
     def _apply_dense(
         self,
         params: list[torch.Tensor],
         grads: list[torch.Tensor],
         slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
     ) -> None:
-        """Update ``params`` in place from ``grads`` (subclasses implement)."""
+        """Update ``params`` in place from ``grads`` and the step's ``coefficients`` (subclasses)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _apply_dense.")
 
     def _transform_gradients(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -438,12 +533,6 @@ class Optimizer(Trackable):
         if self._global_clipnorm is not None:
             grads = _clip_by_global_norm(grads, float(self._global_clipnorm))
         return grads
-
-    def _apply_constraints(self, variables: list[Any]) -> None:
-        for variable in variables:
-            constraint = getattr(variable, "constraint", None)
-            if constraint is not None:
-                _state.assign(variable, constraint(variable))
 
     def minimize(
         self,
@@ -511,17 +600,54 @@ class Optimizer(Trackable):
         return cls(**config)
 
 
+class _Group(NamedTuple):
+    """Variables of one device and dtype, updated together by one set of foreach kernels."""
+
+    device: torch.device
+    dtype: torch.dtype
+    indices: list[int]
+    variables: list[Any]
+    slots: dict[str, list[Any]]
+
+
 def descend_by_root(
     params: list[torch.Tensor],
     numerators: list[torch.Tensor],
     second_moments: list[torch.Tensor],
     epsilon: float,
-    step: float,
+    neg_step: torch.Tensor,
 ) -> None:
-    """``params -= step * numerators / (sqrt(second_moments) + epsilon)``, in place."""
+    """``params -= step * numerators / (sqrt(second_moments) + epsilon)`` in place.
+
+    ``neg_step`` is ``-step`` as a 0-d tensor. Where :func:`host_factors` allows it one kernel
+    pass does the update; otherwise the numerators are scaled first (``(n * step) / root``,
+    TF's order).
+    """
     root = torch._foreach_sqrt(second_moments)
     torch._foreach_add_(root, epsilon)
-    torch._foreach_addcdiv_(params, numerators, root, value=-step)
+    factors = host_factors(neg_step, len(params))
+    if factors is not None:
+        torch._foreach_addcdiv_(params, numerators, root, factors)
+    else:
+        torch._foreach_addcdiv_(params, torch._foreach_mul(numerators, neg_step), root)
+
+
+def host_factors(factor: torch.Tensor, count: int) -> torch.Tensor | None:
+    """``factor`` repeated as the 1-d tensor some foreach kernels take, or None where not usable.
+
+    ``_foreach_addcdiv_`` / ``_foreach_addcmul_`` accept one factor per tensor as a CPU tensor
+    they read on the host: one kernel pass instead of two, and free on CPU. Not inside a
+    function trace (``torch.compile`` cannot run those overloads on its fake tensors) nor
+    for tensors elsewhere than on the CPU (the read would wait for the device).
+    """
+    if factor.device.type != "cpu" or _state.in_function():
+        return None
+    return torch.expand_copy(factor, (count,))
+
+
+def repeat(factor: torch.Tensor, count: int) -> list[torch.Tensor]:
+    """A 0-d tensor as the tensor list some foreach kernels take (``_foreach_addcmul_``, ...)."""
+    return [factor] * count
 
 
 def _filter_grads(grads_and_vars: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:

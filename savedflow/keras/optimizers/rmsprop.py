@@ -6,7 +6,13 @@ from typing import Any
 
 import torch
 
-from savedflow.keras.optimizers.optimizer import Optimizer, descend_by_root
+from savedflow.keras.optimizers import _state
+from savedflow.keras.optimizers.optimizer import (
+    Optimizer,
+    descend_by_root,
+    host_factors,
+    repeat,
+)
 
 
 class RMSprop(Optimizer):
@@ -49,34 +55,46 @@ class RMSprop(Optimizer):
             for var in var_list:
                 self.add_slot(var, "mg")
 
+    def _prepare_local(self, iterations: torch.Tensor, device: torch.device) -> dict[str, Any]:
+        coefficients = super()._prepare_local(iterations, device)
+        rho = self._hyper_tensor("rho", device)
+        coefficients.update(rho=rho, one_minus_rho=_state.constant(1.0, device) - rho)
+        if self._momentum:
+            coefficients["momentum"] = self._hyper_tensor("momentum", device)
+        return coefficients
+
     def _apply_dense(
         self,
         params: list[torch.Tensor],
         grads: list[torch.Tensor],
         slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
     ) -> None:
-        lr = self._decayed_lr()
-        rho = self._hyper_value("rho")
+        rho = coefficients["rho"]
+        one_minus_rho = repeat(coefficients["one_minus_rho"], len(params))
         rms = slots["rms"]
-        torch._foreach_mul_(rms, rho)
-        torch._foreach_addcmul_(rms, grads, grads, value=1.0 - rho)
+        torch._foreach_mul_(rms, rho)  # rms = rho * rms + (1 - rho) * g^2
+        factors = host_factors(coefficients["one_minus_rho"], len(params))
+        if factors is not None:
+            torch._foreach_addcmul_(rms, grads, grads, factors)
+        else:
+            torch._foreach_addcmul_(rms, torch._foreach_mul(grads, grads), one_minus_rho)
         denom = rms
         if self.centered:
             mg = slots["mg"]
             torch._foreach_mul_(mg, rho)
-            torch._foreach_add_(mg, grads, alpha=1.0 - rho)
+            torch._foreach_addcmul_(mg, grads, one_minus_rho)
             denom = torch._foreach_sub(rms, torch._foreach_mul(mg, mg))
         if self._momentum:
-            momentum = self._hyper_value("momentum")
             mom = slots["momentum"]
             scale = torch._foreach_add(denom, self.epsilon)
             torch._foreach_rsqrt_(scale)
             torch._foreach_mul_(scale, grads)
-            torch._foreach_mul_(mom, momentum)
-            torch._foreach_add_(mom, scale, alpha=lr)
+            torch._foreach_mul_(mom, coefficients["momentum"])
+            torch._foreach_addcmul_(mom, scale, repeat(coefficients["lr_t"], len(params)))
             torch._foreach_sub_(params, mom)
         else:
-            descend_by_root(params, grads, denom, self.epsilon, lr)
+            descend_by_root(params, grads, denom, self.epsilon, -coefficients["lr_t"])
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

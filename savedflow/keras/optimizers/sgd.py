@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from savedflow.keras.optimizers.optimizer import Optimizer
+from savedflow.keras.optimizers.optimizer import Optimizer, repeat
 
 
 class SGD(Optimizer):
@@ -41,23 +41,30 @@ class SGD(Optimizer):
             for var in var_list:
                 self.add_slot(var, "momentum")
 
+    def _prepare_local(self, iterations: torch.Tensor, device: torch.device) -> dict[str, Any]:
+        coefficients = super()._prepare_local(iterations, device)
+        if self._momentum:
+            coefficients["momentum"] = self._hyper_tensor("momentum", device)
+        return coefficients
+
     def _apply_dense(
         self,
         params: list[torch.Tensor],
         grads: list[torch.Tensor],
         slots: dict[str, list[torch.Tensor]],
+        coefficients: dict[str, Any],
     ) -> None:
-        lr = self._decayed_lr()
+        neg_lr = repeat(-coefficients["lr_t"], len(params))
         if not self._momentum:
-            torch._foreach_add_(params, grads, alpha=-lr)
+            torch._foreach_addcmul_(params, grads, neg_lr)  # w -= g * lr
             return
-        momentum = self._hyper_value("momentum")
+        momentum = coefficients["momentum"]
         accums = slots["momentum"]
         torch._foreach_mul_(accums, momentum)
-        torch._foreach_add_(accums, grads, alpha=-lr)
+        torch._foreach_addcmul_(accums, grads, neg_lr)  # accum = accum * momentum - g * lr
         if self.nesterov:
-            torch._foreach_add_(params, accums, alpha=momentum)
-            torch._foreach_add_(params, grads, alpha=-lr)
+            torch._foreach_addcmul_(params, accums, repeat(momentum, len(params)))
+            torch._foreach_addcmul_(params, grads, neg_lr)
         else:
             torch._foreach_add_(params, accums)
 
