@@ -1,12 +1,16 @@
 """The Adam update ``w -= alpha * m / (sqrt(v) + epsilon)`` (TF's ApplyAdam) as torch kernels.
 
-Two ways to run it, both on lists of same-device, same-dtype tensors updated in place:
+Three ways to run it, all on lists of same-device, same-dtype tensors updated in place:
 
 * :func:`fused_update`: torch's fused Adam kernel (one pass over memory). It takes the betas as
-  Python floats and the step size as a tensor; a function trace would freeze the betas'
-  values, so it runs outside traces only.
+  Python floats and the step size as a tensor.
 * :func:`foreach_update`: ``torch._foreach_*`` kernels with every coefficient a 0-d tensor
   (nothing read on the host; several passes).
+* :func:`recorded_update`: the op ``savedflow_keras::adam_``, for ``savedflow.function``
+  traces. A trace records it as one graph node taking the beta Variables' tensors; when the
+  graph runs, the op reads the betas' current values and runs the fused kernel on CPU (where
+  reading them is free), the foreach kernels elsewhere. A trace of the fused kernel itself
+  would freeze the betas' values at tracing time.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import torch
 from savedflow.keras.optimizers import _state
 from savedflow.keras.optimizers.optimizer import descend_by_root, repeat
 
-__all__ = ["FUSED_DTYPES", "foreach_update", "fused_update"]
+__all__ = ["FUSED_DTYPES", "foreach_update", "fused_update", "recorded_update"]
 
 FUSED_DTYPES = (torch.float32, torch.float64)
 
@@ -86,3 +90,65 @@ def foreach_update(
         torch._foreach_maximum_(vhat, v)
         second = vhat
     descend_by_root(params, m, second, epsilon, -alpha)
+
+
+def recorded_update(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    m: list[torch.Tensor],
+    v: list[torch.Tensor],
+    vhat: list[torch.Tensor],
+    alpha: torch.Tensor,
+    beta_1: torch.Tensor,
+    beta_2: torch.Tensor,
+    epsilon: float,
+) -> None:
+    """The update as the single op ``savedflow_keras::adam_`` (for function traces)."""
+    torch.ops.savedflow_keras.adam_(
+        params, grads, m, v, vhat, alpha, beta_1, beta_2, float(epsilon)
+    )
+
+
+def _adam_kernel(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    m: list[torch.Tensor],
+    v: list[torch.Tensor],
+    vhat: list[torch.Tensor],
+    alpha: torch.Tensor,
+    beta_1: torch.Tensor,
+    beta_2: torch.Tensor,
+    epsilon: float,
+) -> None:
+    if not params:
+        return
+    if params[0].device.type == "cpu" and params[0].dtype in FUSED_DTYPES:
+        # Called as an op: a recording dispatch mode does not see these reads (they are
+        # inside the op) and a replayed graph reads the betas' values of that call.
+        b1 = torch.ops.aten._local_scalar_dense(beta_1)
+        b2 = torch.ops.aten._local_scalar_dense(beta_2)
+        try:
+            fused_update(params, grads, m, v, vhat, alpha, float(b1), float(b2), epsilon)
+            return
+        except (RuntimeError, NotImplementedError):
+            pass
+    foreach_update(params, grads, m, v, vhat, alpha, beta_1, beta_2, epsilon)
+
+
+def _adam_fake(*args: object) -> None:
+    """Shape propagation (``torch.compile``'s fake tensors): the op only writes its inputs."""
+    del args
+
+
+def _define_op() -> torch.library.Library:
+    library = torch.library.Library("savedflow_keras", "FRAGMENT")
+    library.define(
+        "adam_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] m, Tensor(c!)[] v, "
+        "Tensor(d!)[] vhat, Tensor alpha, Tensor beta_1, Tensor beta_2, float epsilon) -> ()"
+    )
+    library.impl("adam_", _adam_kernel, "CompositeExplicitAutograd")
+    library.impl("adam_", _adam_fake, "Meta")
+    return library
+
+
+_LIBRARY = _define_op()  # kept alive: the op exists as long as this object does

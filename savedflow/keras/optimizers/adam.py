@@ -74,8 +74,12 @@ class Adam(Optimizer):
     ) -> None:
         vhat = slots["vhat"] if self.amsgrad else []
         state = (params, grads, slots["m"], slots["v"], vhat, coefficients["alpha"])
-        fused_ok = self._fused_ok and params[0].dtype in _adam_update.FUSED_DTYPES
-        if fused_ok and not _state.in_function():  # a trace would freeze the float betas
+        if _state.in_function():  # one op reading the betas' tensors when the graph runs
+            _adam_update.recorded_update(
+                *state, coefficients["beta_1"], coefficients["beta_2"], self.epsilon
+            )
+            return
+        if self._fused_ok and params[0].dtype in _adam_update.FUSED_DTYPES:
             betas = self._hyper_float("beta_1"), self._hyper_float("beta_2")
             try:
                 _adam_update.fused_update(*state, *betas, self.epsilon)
