@@ -571,7 +571,7 @@ class Optimizer(Trackable):
             return value()
         if _state.is_variable(value):
             return float(_state.storage(value).item())
-        return float(np.float32(value)) if isinstance(value, float) else value
+        return value  # before the hyper Variables exist tf.keras writes the value as given
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (hyper-parameters as Python numbers)."""
