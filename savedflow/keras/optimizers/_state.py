@@ -35,11 +35,8 @@ def target(variable: Any) -> torch.Tensor:
     Outside a function trace this is the storage. Inside one, the observer is told the
     Variable is written and may hand back a stand-in (a graph input) to write instead.
     """
-    observer = _tape.observer
-    if observer is not None and is_variable(variable):
-        stand_in = observer.assigned(variable)
-        if stand_in is not None:
-            return stand_in
+    if _tape.observer is not None and is_variable(variable):
+        return variable._inplace_target()
     return storage(variable)
 
 
