@@ -46,7 +46,10 @@ class StepFunction:
         self._default_train = cls.train_step is Trainer.train_step
         self._default_test = cls.test_step is Trainer.test_step
         self._default_predict = cls.predict_step is Trainer.predict_step
+        # The trainable variables the default train step differentiates (None: not known until
+        # the model is built), and what the recorded train graphs depend on (see _graph_key).
         self._variables: list[Any] | None = None
+        self._key: tuple[Any, ...] | None = None
         self._functions: dict[str, Any] = {}
         self.eager_reasons: dict[str, str] = {}
         if not run_eagerly:
@@ -62,13 +65,25 @@ class StepFunction:
                 )
 
     def reset(self) -> None:
-        """Forget the cached trainable variables and traces if the trainable set changed."""
-        variables = list(self.model.trainable_variables)
-        if self._variables is not None and [id(v) for v in variables] != [
-            id(v) for v in self._variables
-        ]:
+        """Drop the recorded graphs if what they were recorded from changed since.
+
+        A graph bakes in the trainable variables, the optimizer object and the optimizer's
+        hyper-parameters that are not Variables (a schedule, or a number set after the
+        Variables were made); eager steps read them anew every batch, so graph steps must be
+        recorded again when they change (freezing a layer, ``model.optimizer = ...``,
+        ``optimizer.learning_rate = schedule``). Variables assigned in place need nothing.
+        """
+        model = self.model
+        self._variables = list(model.trainable_variables) if model.built else None
+        key = self._graph_key()
+        if self._key is not None and key != self._key:
             self._functions = {k: f._rebuilt() for k, f in self._functions.items()}
-        self._variables = variables
+        self._key = key
+
+    def _graph_key(self) -> tuple[Any, ...]:
+        optimizer = getattr(self.model, "optimizer", None)
+        variables = self._variables if self._variables is not None else ()
+        return (tuple(id(v) for v in variables), id(optimizer), _hyper_key(optimizer))
 
     def _run(self, name: str, body: Callable[[Any], Any], batch: Any) -> Any:
         fn = self._functions.get(name)
@@ -106,8 +121,9 @@ class StepFunction:
             y_pred = model(x, training=True)
             loss = model.compute_loss(x, y, y_pred, sample_weight)
         variables = self._variables
-        if variables is None or not model.built:
+        if variables is None:  # the model was built by the call above
             variables = self._variables = list(model.trainable_variables)
+            self._key = self._graph_key()
         if variables:
             grads = tape.gradient(loss, variables)
             model.optimizer.apply_gradients(zip(grads, variables))
@@ -143,3 +159,26 @@ class StepFunction:
                 return model.predict_step(batch)
             x, _, _ = data_adapter.unpack_x_y_sample_weight(batch)
             return model(x, training=False)
+
+
+def _hyper_key(optimizer: Any) -> tuple[Any, ...]:
+    """What a recorded graph bakes in of the optimizer's hyper-parameters.
+
+    Variables are graph inputs (assigning them needs no new graph) and numbers given before
+    the Variables exist become Variables on the first step; schedules, callables and numbers
+    set in place of a Variable are part of the graph.
+    """
+    hyper = getattr(optimizer, "_hyper", None)
+    if not isinstance(hyper, dict):
+        return ()
+    created = bool(getattr(optimizer, "_hypers_created", False))
+    parts: list[Any] = []
+    for name, value in sorted(hyper.items()):
+        if hasattr(value, "_storage"):
+            continue
+        if isinstance(value, (bool, int, float)):
+            if created:
+                parts.append((name, value))
+        else:
+            parts.append((name, id(value)))
+    return tuple(parts)
