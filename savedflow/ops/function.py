@@ -54,6 +54,7 @@ import torch
 
 from savedflow.ops import nest
 from savedflow.ops.function_trace import ConcreteFunction, spec_of
+from savedflow.ops.fx_random import rng_untouched
 from savedflow.ops.tensor_spec import TensorSpec
 
 __all__ = ["function", "Function", "ConcreteFunction"]
@@ -317,26 +318,32 @@ class Function:
             concrete = self._new_concrete(key, args, kwargs, signature)
             first = not self._called
             self._called = True
-            concrete._trace_with(
-                _example_args(args), _example_args(kwargs), allow_variable_creation=first
-            )
-            if any(
-                isinstance(leaf, TensorSpec) and not leaf.shape.is_fully_defined()
-                for leaf in nest.flatten((args, kwargs))
-            ):
-                # A second example with other sizes shows which output dimensions are unknown.
-                saved = [(v, v._storage.detach().clone()) for v in concrete._captures]
-                with contextlib.redirect_stdout(io.StringIO()):
-                    other = concrete._call_impl(
-                        _example_args(args, 2),
-                        _example_args(kwargs, 2),
-                        allow_variable_creation=False,
-                    )
-                with torch.no_grad():  # tracing does not change Variables
-                    for variable, value in saved:
-                        variable._storage.copy_(value)
-                concrete._relax_outputs(other)
+            with rng_untouched():  # tracing draws no random numbers
+                self._trace_concrete(concrete, args, kwargs, first)
         return concrete
+
+    def _trace_concrete(
+        self, concrete: ConcreteFunction, args: Any, kwargs: dict[str, Any], first: bool
+    ) -> None:
+        concrete._trace_with(
+            _example_args(args), _example_args(kwargs), allow_variable_creation=first
+        )
+        if any(
+            isinstance(leaf, TensorSpec) and not leaf.shape.is_fully_defined()
+            for leaf in nest.flatten((args, kwargs))
+        ):
+            # A second example with other sizes shows which output dimensions are unknown.
+            saved = [(v, v._storage.detach().clone()) for v in concrete._captures]
+            with contextlib.redirect_stdout(io.StringIO()):
+                other = concrete._call_impl(
+                    _example_args(args, 2),
+                    _example_args(kwargs, 2),
+                    allow_variable_creation=False,
+                )
+            with torch.no_grad():  # tracing does not change Variables
+                for variable, value in saved:
+                    variable._storage.copy_(value)
+            concrete._relax_outputs(other)
 
     def _list_all_concrete_functions(self) -> list[ConcreteFunction]:
         return list(self._concretes.values())

@@ -357,7 +357,7 @@ class ConcreteFunction:
         with _disable_current_modes(), preserved_rng(rng_states(graph_module)):
             values = [snapshots[id(v)].clone() for v in self._captures]
             self._check_graph(graph_module, [t.detach() for t in flat], values, expected)
-        self._output_template, self._output_flat = result, out_flat
+        self._keep_output_structure(result, out_flat)
         return graph_module
 
     def _install_graph(self, graph_module: Any, key: Any) -> Any:
@@ -452,7 +452,7 @@ class ConcreteFunction:
         except Exception as err:  # any failure to trace or to match means: run eagerly
             self._set_eager(f"it cannot be traced to a graph ({type(err).__name__}: {err})")
             return None
-        self._output_template, self._output_flat = holder["template"], holder["flat"]
+        self._keep_output_structure(holder["template"], holder["flat"])
         self._relax_outputs(holder["template"])  # another size: differing dimensions are None
         return self._install_graph(graph_module, key)
 
@@ -472,6 +472,22 @@ class ConcreteFunction:
             current = [v._storage.detach() for v in self._captures]
             if not _same_results(tuple(values), current):
                 raise _NotGraphable("updates Variables differently as a graph")
+
+    def _keep_output_structure(self, result: Any, out_flat: list[Any]) -> None:
+        """Keep the output structure for :meth:`_pack`, its tensors replaced by empty meta tensors.
+
+        The traced run's own output tensors (and through them its autograd graph, with every
+        activation saved for the backward pass) must not live as long as the function.
+        """
+        placeholder = torch.empty(0, device="meta")
+        flat = [placeholder if isinstance(leaf, torch.Tensor) else leaf for leaf in out_flat]
+        if isinstance(result, torch.Tensor):
+            self._output_template = placeholder
+        elif flat:
+            self._output_template = nest.pack_sequence_as(result, flat)
+        else:
+            self._output_template = result
+        self._output_flat = flat
 
     def _pack(self, outputs: tuple[torch.Tensor, ...]) -> Any:
         if type(self._output_template) is torch.Tensor:

@@ -10,11 +10,12 @@ Anything a replay could not reproduce raises :class:`NotTraceable`: reading a te
 Python (``.item()``, ``bool(t)``, data-dependent control flow), ops returning Python scalars,
 in-place ops on graph inputs.
 
-Random ops are recorded with the generator they draw from (an explicit ``generator=`` becomes
-an attribute of the GraphModule; otherwise the device's default generator), so every replay
-draws fresh numbers from it, as TF's stateful random ops do in a graph. The recorder keeps each
+Random ops are recorded with the generator they draw from (an explicit generator becomes an
+attribute of the GraphModule; otherwise the device's default generator), so every replay draws
+fresh numbers from it, as TF's stateful random ops do in a graph. The recorder keeps each
 generator's state from before its first use (:func:`rng_states`), so a replay can be checked
-against the recorded run and a trace can leave the generators as it found them.
+against the recorded run and a trace can leave the generators as it found them; see
+:mod:`savedflow.ops.fx_random`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ import torch.fx
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 
+from savedflow.ops.fx_random import (
+    GeneratorUses,
+    UnrecordableGenerator,
+    is_random,
+    preserved_rng,
+    rng_states,
+)
 from savedflow.ops.tensor_compat import _printing
 
 __all__ = [
@@ -76,8 +84,7 @@ class _Recorder(TorchDispatchMode):
         self.soft = soft
         self.failure: str | None = None
         self.mutable_ids: set[int] = set()
-        # generator -> its state before the run's first draw from it
-        self.rng: dict[int, tuple[torch.Generator, torch.Tensor]] = {}
+        self.rng = GeneratorUses()  # the generators drawn from, with their states before
         for tensor, node in inputs.values():
             self.nodes[id(tensor)] = (tensor, node)
 
@@ -149,24 +156,18 @@ class _Recorder(TorchDispatchMode):
         if schema is not None and schema.is_mutable:
             self._check_mutation(func, schema, args, kwargs)
         node_args, node_kwargs = self._to_nodes(tuple(args)), self._to_nodes(dict(kwargs))
-        if torch.Tag.nondeterministic_seeded in getattr(func, "tags", ()):
-            generator = kwargs.get("generator")
-            if generator is None:
-                self._note_generator(_default_generator(args, kwargs))
-            else:
-                node_kwargs["generator"] = self._generator_node(generator)
+        if is_random(func):
+            try:
+                generator, where = self.rng.note_op(func, args, kwargs)
+            except UnrecordableGenerator as err:
+                raise NotTraceable(str(err)) from None
+            if generator is not None:
+                node = self.rng.attribute_node(self.graph, generator)
+                if isinstance(where, int):
+                    node_args = (*node_args[:where], node, *node_args[where + 1 :])
+                else:
+                    node_kwargs["generator"] = node
         return node_args, node_kwargs
-
-    def _note_generator(self, generator: torch.Generator) -> None:
-        if id(generator) not in self.rng:
-            self.rng[id(generator)] = (generator, generator.get_state())
-
-    def _generator_node(self, generator: torch.Generator) -> torch.fx.Node:
-        self._note_generator(generator)
-        name = f"_generator_{list(self.rng).index(id(generator))}"
-        if not hasattr(self.root, name):
-            setattr(self.root, name, generator)
-        return self.graph.get_attr(name)
 
     def _record(self, func: Any, node_args: Any, node_kwargs: Any, out: Any) -> None:
         node = self.graph.call_function(func, node_args, node_kwargs)
@@ -183,38 +184,6 @@ class _Recorder(TorchDispatchMode):
                     raise NotTraceable(f"{func} returned a {type(item).__name__}")
         elif out is not None:
             raise NotTraceable(f"{func} returned a Python {type(out).__name__}")
-
-
-def _default_generator(args: Sequence[Any], kwargs: dict[str, Any]) -> torch.Generator:
-    """The generator a random op without ``generator=`` draws from (its device's default)."""
-    device = kwargs.get("device")
-    if device is None:
-        device = next((a.device for a in args if isinstance(a, torch.Tensor)), None)
-    device = torch.device(device if device is not None else torch.get_default_device())
-    if device.type == "cpu":
-        return torch.default_generator
-    if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        return torch.cuda.default_generators[index]
-    raise NotTraceable(f"draws random numbers on {device}, whose generator cannot be recorded")
-
-
-def rng_states(graph_module: torch.fx.GraphModule) -> list[tuple[torch.Generator, torch.Tensor]]:
-    """``(generator, state before the recorded run drew from it)`` for each generator it used."""
-    return list(getattr(graph_module, "_sf_rng_states", ()))
-
-
-@contextlib.contextmanager
-def preserved_rng(states: Sequence[tuple[torch.Generator, torch.Tensor]]) -> Iterator[None]:
-    """Run a replay from the given generator states, then put back the states found on entry."""
-    current = [(gen, gen.get_state()) for gen, _ in states]
-    for gen, state in states:
-        gen.set_state(state)
-    try:
-        yield
-    finally:
-        for gen, state in current:
-            gen.set_state(state)
 
 
 def _symbolic_repr(self: torch.Tensor, *args: Any, **kwargs: Any) -> str:
@@ -272,8 +241,7 @@ def trace_to_graph_module(
         with grad_mode, _symbolic_printing(), recorder:
             outputs = fn(*placeholders)
     finally:
-        for generator, state in recorder.rng.values():  # tracing draws no random numbers
-            generator.set_state(state)
+        recorder.rng.restore()  # tracing draws no random numbers
     graph.output(tuple(recorder.node_for(t) for t in outputs))
     graph.eliminate_dead_code()
     return _graph_module(root, graph, recorder)
@@ -282,8 +250,9 @@ def trace_to_graph_module(
 def _graph_module(
     root: torch.nn.Module, graph: torch.fx.Graph, recorder: _Recorder
 ) -> torch.fx.GraphModule:
+    states = recorder.rng.install(root, graph)
     module = torch.fx.GraphModule(root, graph, class_name="SavedflowGraph")
-    module._sf_rng_states = list(recorder.rng.values())
+    module._sf_rng_states = states
     return module
 
 

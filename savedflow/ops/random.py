@@ -16,15 +16,16 @@ Example::
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
+import numpy as np
 import torch
 
 from savedflow import dtypes as _dtypes
 from savedflow.errors import InvalidArgumentError
 from savedflow.ops.array_ops import _shape_list
-from savedflow.ops.tape_state import state as _tape_state
 from savedflow.ops.tensor_conversion import to_tensor, torch_dtype
 
 __all__ = [
@@ -61,34 +62,40 @@ def set_seed(seed: int | None) -> None:
     """
     with _state.lock:
         _state.global_seed = None if seed is None else int(seed)
-        _state.op_gens.clear()
         if seed is None:
             _state.global_gen.seed()
         else:
             _state.global_gen.manual_seed(int(seed) & _MASK)
             torch.manual_seed(int(seed) & _MASK)
+        # Reseeded in place: graphs recorded by savedflow.function hold these generators.
+        for op_seed, gen in _state.op_gens.items():
+            gen.manual_seed(_op_stream_seed(op_seed))
 
 
 def get_global_seed() -> int | None:
     return _state.global_seed
 
 
+def _op_stream_seed(seed: int) -> int:
+    """The seed of op seed ``seed``'s stream under the current global seed."""
+    base = _DEFAULT_GRAPH_SEED if _state.global_seed is None else _state.global_gen.initial_seed()
+    return (base * 1_000_003 + seed) & _MASK
+
+
 def _generator(seed: int | None) -> torch.Generator:
-    if _tape_state.observer is not None:
-        _tape_state.observer.impure("draws random numbers")
+    """The generator a random op draws from: the global one, or op seed ``seed``'s own.
+
+    Inside a ``savedflow.function`` the recorded graph keeps this generator, so each call of
+    the graph continues its sequence as each eager call would.
+    """
     if seed is None:
         return _state.global_gen
     seed = int(seed)
     with _state.lock:
         gen = _state.op_gens.get(seed)
         if gen is None:
-            base = (
-                _DEFAULT_GRAPH_SEED
-                if _state.global_seed is None
-                else _state.global_gen.initial_seed()
-            )
             gen = torch.Generator()
-            gen.manual_seed((base * 1_000_003 + seed) & _MASK)
+            gen.manual_seed(_op_stream_seed(seed))
             _state.op_gens[seed] = gen
     return gen
 
@@ -139,15 +146,21 @@ def truncated_normal(
     seed: int | None = None,
     name: str | None = None,
 ) -> torch.Tensor:
-    """Normal samples redrawn until they lie within two standard deviations of the mean."""
+    """Normal samples restricted to two standard deviations around the mean.
+
+    Each value is drawn by inverting the normal distribution function on a uniform sample
+    between its values at -2 and 2, so a call draws one number per value whatever they are
+    (rejection sampling would redraw a data-dependent number of them, which a recorded graph
+    cannot replay).
+    """
     tdtype = _float_dtype(dtype, "random.truncated_normal")
-    gen = _generator(seed)
-    sample = torch.randn(_shape_list(shape), generator=gen, dtype=torch.float64)
-    bad = sample.abs() > 2.0
-    while bool(bad.any()):
-        sample[bad] = torch.randn(int(bad.sum()), generator=gen, dtype=torch.float64)
-        bad = sample.abs() > 2.0
+    uniform = torch.rand(_shape_list(shape), generator=_generator(seed), dtype=torch.float64)
+    probability = _NORMAL_CDF_MINUS_2 + uniform * (1.0 - 2.0 * _NORMAL_CDF_MINUS_2)
+    sample = (torch.erfinv(2.0 * probability - 1.0) * math.sqrt(2.0)).clamp_(-2.0, 2.0)
     return _scale_shift(sample, tdtype, stddev, mean)
+
+
+_NORMAL_CDF_MINUS_2 = 0.5 * math.erfc(math.sqrt(2.0))  # P(N(0, 1) < -2)
 
 
 def uniform(
@@ -171,7 +184,7 @@ def uniform(
             raise ValueError(
                 f"Must specify maxval for integer dtype {_dtypes.as_dtype(tdtype).name}"
             )
-        low, high = int(to_tensor(minval).item()), int(to_tensor(maxval).item())
+        low, high = _python_int(minval), _python_int(maxval)
         if low >= high:
             raise InvalidArgumentError(
                 f"Need minval < maxval: {low} >= {high} [Op:RandomUniformInt]"
@@ -186,6 +199,13 @@ def uniform(
     low = to_tensor(minval, tdtype, sample.device)
     high = to_tensor(maxval, tdtype, sample.device)
     return sample * (high - low) + low
+
+
+def _python_int(value: Any) -> int:
+    """An integer bound as a Python int (a tensor's value is read, which a graph cannot record)."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return int(to_tensor(value).item())
 
 
 def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> torch.Tensor:

@@ -105,7 +105,7 @@ def test_impure_function_still_runs_python_every_call():
     assert f.get_concrete_function(tf.constant([1.0])).function_mode == "eager"
 
 
-def test_random_function_runs_python_once_per_call():
+def test_random_function_runs_python_once_per_trace():
     count = [0]
 
     @tf.function
@@ -115,7 +115,7 @@ def test_random_function_runs_python_once_per_call():
 
     first = f(tf.zeros([2]))
     second = f(tf.zeros([2]))
-    assert count[0] == 2
+    assert count[0] == 1  # as in TF: the graph draws new numbers, Python runs once
     assert not torch.equal(first, second)
 
 
