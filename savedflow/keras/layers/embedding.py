@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from savedflow.keras import constraints, initializers, regularizers
 from savedflow.keras.layers._layer_utils import shape_list, value
 from savedflow.keras.layers.layer import Layer
+from savedflow.ops.tape_state import state as _tape
 
 
 class Embedding(Layer):
@@ -72,14 +73,30 @@ class Embedding(Layer):
         indices = inputs
         if indices.dtype not in (torch.int32, torch.int64):
             indices = indices.to(torch.int64)
-        if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= self.input_dim):
-            bad = int(indices.max()) if int(indices.max()) >= self.input_dim else int(indices.min())
+        if indices.numel():
+            self._check_range(indices)
+        out = F.embedding(indices, value(self.embeddings))
+        return out
+
+    def _check_range(self, indices: torch.Tensor) -> None:
+        """Out-of-range indices are an error (as TF's gather on CPU), in graphs too.
+
+        Inside a ``savedflow.function`` trace the check is an op of the graph (reading the
+        indices into Python would make every training step run eagerly).
+        """
+        low, high = indices.min(), indices.max()
+        if _tape.observer is not None:
+            torch._assert_async(
+                (low >= 0) & (high < self.input_dim),
+                f"Embedding layer '{self.name}': an index is out of range [0, {self.input_dim}).",
+            )
+            return
+        if int(low) < 0 or int(high) >= self.input_dim:
+            bad = int(high) if int(high) >= self.input_dim else int(low)
             raise IndexError(
                 f"Embedding layer '{self.name}': index {bad} is out of range "
                 f"[0, {self.input_dim}). Received input shape {tuple(indices.shape)}."
             )
-        out = F.embedding(indices, value(self.embeddings))
-        return out
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         if not self.mask_zero:

@@ -102,9 +102,9 @@ def squared_hinge(y_true: Any, y_pred: Any) -> torch.Tensor:
 
 
 def _signed_labels(y_true: torch.Tensor) -> torch.Tensor:
-    if bool(torch.all((y_true == 0) | (y_true == 1))):
-        return 2.0 * y_true - 1.0
-    return y_true
+    """0/1 labels as -1/1; other labels unchanged (chosen by an op, so graphs can replay it)."""
+    binary = torch.all((y_true == 0) | (y_true == 1))
+    return torch.where(binary, 2.0 * y_true - 1.0, y_true)
 
 
 def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> torch.Tensor:
