@@ -9,6 +9,8 @@ Masked timesteps keep the previous state and repeat the previous output, as tf.k
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -16,8 +18,9 @@ import torch
 from savedflow.keras import activations, regularizers
 from savedflow.keras.layers._layer_utils import resolve_training, shape_list, value
 from savedflow.keras.layers.layer import Layer
-from savedflow.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from savedflow.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, _Cell
 from savedflow.ops.name_scope import name_scope
+from savedflow.ops.tape_state import state as _tape
 
 __all__ = ["RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"]
 
@@ -60,20 +63,36 @@ class RNN(Layer):
         self.unroll = unroll
         self.time_major = time_major
         self.supports_masking = True
-        self._sf_states: list[torch.Tensor] | None = None
+        self._sf_states: _States | None = None
 
     @property
-    def states(self) -> list[torch.Tensor] | None:
-        """The carried-over states of a stateful layer (None before the first call)."""
-        return self._sf_states
+    def states(self) -> list[Any] | None:
+        """The carried-over states of a stateful layer: Variables (None before the first call)."""
+        holder = self._sf_states
+        return None if holder is None else list(holder.variables)
 
     def reset_states(self, states: Any = None) -> None:
-        """Zeroes (or sets) the carried-over states of a stateful layer."""
+        """Zeroes (or sets) the carried-over states of a stateful layer.
+
+        The state Variables are written in place, so steps already recorded as graphs
+        (``fit``, ``predict``) start from the new values. States of another shape replace the
+        Variables (steps recorded for the old batch size then fail, as in tf.keras).
+        """
+        holder = self._sf_states
         if states is None:
-            self._sf_states = None
-        else:
-            states = states if isinstance(states, (list, tuple)) else [states]
-            self._sf_states = [torch.as_tensor(s) for s in states]
+            if holder is not None:
+                for variable in holder.variables:
+                    variable.assign(torch.zeros_like(variable.value()))
+            return
+        states = states if isinstance(states, (list, tuple)) else [states]
+        values = [value(s).detach().clone() for s in states]
+        if holder is not None and [tuple(v.shape) for v in values] == [
+            tuple(v.shape) for v in holder.variables
+        ]:
+            for variable, new in zip(holder.variables, values):
+                variable.assign(new.to(variable.dtype.as_torch_dtype))
+            return
+        self._sf_states = _States(self.name, values)
 
     def build(self, input_shape: Any) -> None:
         dims = shape_list(input_shape)
@@ -99,9 +118,14 @@ class RNN(Layer):
             states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
             return [value(s) if not isinstance(s, torch.Tensor) else s for s in states]
         if self.stateful and self._sf_states is not None:
-            return list(self._sf_states)
-        device = x.device
-        return self.cell.get_initial_state(x.shape[0], x.dtype, device)
+            return self._sf_states.read(x.shape[0], self.name)
+        if type(self.cell).get_initial_state is _Cell.get_initial_state:
+            zeros = [_batch_zeros(x, size) for size in _state_sizes(self.cell)]
+        else:
+            zeros = self.cell.get_initial_state(x.shape[0], x.dtype, x.device)
+        if self.stateful:
+            self._sf_states = _States(self.name, [z.detach().clone() for z in zeros])
+        return zeros
 
     def call(
         self, inputs: Any, mask: Any = None, training: Any = None, initial_state: Any = None
@@ -121,13 +145,15 @@ class RNN(Layer):
         states = self._initial_states(x, initial_state)
         fused = None
         if mask is None and not self._uses_dropout(training):
-            fused = self._fused(x, states, training)
+            # Zeros made from x follow its batch size in a recorded graph; other states do not.
+            follows = initial_state is None and not self.stateful
+            fused = self._fused(x, states, training, states_follow_input=follows)
         if fused is not None:
             outputs, states = fused
         else:
             outputs, states = self._loop(x, states, mask, training)
-        if self.stateful:
-            self._sf_states = [s.detach() for s in states]
+        if self.stateful and self._sf_states is not None:
+            self._sf_states.write(states)
         if self.return_sequences:
             output = outputs.transpose(0, 1) if self.time_major else outputs
         else:
@@ -140,7 +166,9 @@ class RNN(Layer):
         rates = (getattr(self.cell, "dropout", 0.0), getattr(self.cell, "recurrent_dropout", 0.0))
         return training and any(r > 0 for r in rates)
 
-    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
+    def _fused(
+        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
+    ) -> Any:
         """Whole-sequence torch kernel when the cell allows it; None to use the loop."""
         return None
 
@@ -210,6 +238,56 @@ class RNN(Layer):
         config = self._base_config()
         config["cell"] = serialize(self.cell)
         return config
+
+
+class _States:
+    """The state Variables a stateful RNN carries from batch to batch.
+
+    Reads and writes go through the Variables, so a ``savedflow.function`` trace (fit's
+    steps) records them as graph inputs written in place. Kept in a plain object, as tf.keras
+    keeps them out of the layer's weights and checkpoints.
+    """
+
+    def __init__(self, layer_name: str, values: list[torch.Tensor]):
+        from savedflow.variables import Variable
+
+        self.variables = [
+            Variable(v, trainable=False, name=f"{layer_name}/state_{i}")
+            for i, v in enumerate(values)
+        ]
+
+    def read(self, batch_size: int, layer_name: str) -> list[torch.Tensor]:
+        """The current states, as copies: the write after the step must not change what the
+        step computed from them (nor what autograd saved)."""
+        expected = int(self.variables[0].shape[0]) if self.variables[0].shape.rank else None
+        if expected != batch_size:
+            raise ValueError(
+                f"Layer '{layer_name}' is stateful with states for batches of {expected} samples; "
+                f"received a batch of {batch_size}. Feed batches of one size, or call "
+                "`reset_states(states)` with states of the new batch size."
+            )
+        return [v.value().clone() for v in self.variables]
+
+    def write(self, states: list[torch.Tensor]) -> None:
+        """Keep the final states of this batch for the next one (no gradient flows through)."""
+        for variable, state in zip(self.variables, states):
+            variable.assign(state.detach())
+
+
+def _state_sizes(cell: Any) -> list[int]:
+    sizes = cell.state_size
+    return list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+
+
+def _batch_zeros(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Zeros of shape (batch, size) made from ``x`` (batch, time, features).
+
+    Made from ``x`` rather than from its size as a number, so a recorded graph stays valid
+    for other batch sizes (a fused kernel given states of the wrong size does not check).
+    """
+    if x.shape[1] == 0 or x.shape[2] == 0:
+        return torch.zeros(x.shape[0], size, dtype=x.dtype, device=x.device)
+    return torch.zeros_like(x[:, 0, :1]).expand(-1, size)
 
 
 def _accepts_training(cell: Any) -> bool:
@@ -295,7 +373,9 @@ class SimpleRNN(_BuiltinRNN):
     _CELL = SimpleRNNCell
     _CELL_NAME = "simple_rnn_cell"
 
-    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
+    def _fused(
+        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
+    ) -> Any:
         cell, vf = self.cell, _torch_vf()
         if vf is None or not (_is(cell.activation, "tanh") or _is(cell.activation, "relu")):
             return None
@@ -322,7 +402,9 @@ class LSTM(_BuiltinRNN):
     _CELL = LSTMCell
     _CELL_NAME = "lstm_cell"
 
-    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
+    def _fused(
+        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
+    ) -> Any:
         cell, vf = self.cell, _torch_vf()
         if vf is None or not (
             _is(cell.activation, "tanh") and _is(cell.recurrent_activation, "sigmoid")
@@ -333,10 +415,34 @@ class LSTM(_BuiltinRNN):
             b = value(cell.bias)
             params += [b, torch.zeros_like(b)]
         hx = (states[0].unsqueeze(0).contiguous(), states[1].unsqueeze(0).contiguous())
-        out, h, c = vf.lstm(
-            x.contiguous(), hx, params, cell.bias is not None, 1, 0.0, training, False, True
-        )
+        with _graph_safe_lstm_kernel(states_follow_input):
+            out, h, c = vf.lstm(
+                x.contiguous(), hx, params, cell.bias is not None, 1, 0.0, training, False, True
+            )
         return out, [h[0], c[0]]
+
+
+@contextlib.contextmanager
+def _graph_safe_lstm_kernel(states_follow_input: bool) -> Iterator[None]:
+    """Inside a function trace, use torch's native LSTM kernel unless oneDNN's is safe.
+
+    On CPU torch runs LSTMs with oneDNN, which a recorded graph cannot always replay: its
+    forward op leaves out the workspace its backward op needs when gradients are off (as a
+    trace replays its graph to check it), and it does not check that the states match the
+    batch size (a trace replays its graph on a larger batch to find the output dimensions
+    that follow the input's, which would corrupt memory when the states are Variables or
+    given by the caller). The native kernel records as plain, checked ops. Eager calls, and
+    inference traces whose zero states are made from the input, keep oneDNN (faster).
+    """
+    safe = states_follow_input and not torch.is_grad_enabled()
+    if _tape.observer is None or safe or not torch._C._get_mkldnn_enabled():
+        yield
+        return
+    torch._C._set_mkldnn_enabled(False)
+    try:
+        yield
+    finally:
+        torch._C._set_mkldnn_enabled(True)
 
 
 def _gru_to_torch(w: torch.Tensor, units: int) -> torch.Tensor:
@@ -357,7 +463,9 @@ class GRU(_BuiltinRNN):
     _CELL = GRUCell
     _CELL_NAME = "gru_cell"
 
-    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
+    def _fused(
+        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
+    ) -> Any:
         cell, vf = self.cell, _torch_vf()
         if (
             vf is None

@@ -192,6 +192,12 @@ class Trainer:
         for metric in self.metrics:
             metric.reset_state()
 
+    def reset_states(self) -> None:
+        """Reset the carried-over states of every stateful layer (stateful RNNs), as tf.keras."""
+        for layer in getattr(self, "layers", ()):
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     def get_metrics_result(self) -> dict[str, Any]:
         """``{name: result}`` of every metric (tensors)."""
         return {m.name: m.result() for m in self.metrics}
