@@ -469,3 +469,252 @@ def test_models_built_by_their_first_batch_train(input_shape: bool) -> None:
         assert history["loss"][-1] < history["loss"][0]
         assert int(model.optimizer.iterations.numpy()) == 12
         assert len(model.optimizer.variables()) == 1 + 2 * 4  # iter, m and v of 4 weights
+
+
+# --- layers -----------------------------------------------------------------------------------
+
+
+def test_batch_normalization_and_seeded_dropout() -> None:
+    def build() -> keras.Model:
+        return keras.Sequential([
+            L.Dense(16, activation="relu", input_shape=(8,)),
+            L.BatchNormalization(),
+            L.Dropout(0.4, seed=7),
+            L.Dense(3),
+        ])  # fmt: skip
+
+    x, y = _data()
+    eager, graph = _twins(build, _sparse("adam"))
+    histories = _fit_both(eager, graph, x, y, epochs=2, validation_data=(x[:24], y[:24]))
+    _assert_same(eager, graph, histories, x)
+    moving_mean = graph.layers[1].moving_mean.numpy()
+    assert np.abs(moving_mean).sum() > 0  # the graph updated the moving statistics
+
+
+def test_unseeded_dropout_trains_as_a_graph_with_fresh_masks() -> None:
+    x, y = _data()
+    keras.backend.clear_session()
+    model = keras.Sequential([L.Dense(32, input_shape=(8,)), L.Dropout(0.5), L.Dense(3)])
+    model.compile(**_sparse(lambda: keras.optimizers.Adam(0.01))())
+    before = model.get_weights()
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert model._steps().eager_reasons == {}
+    assert all(not np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+    # inference ignores dropout: the same outputs twice
+    assert model.predict(x, verbose=0).shape == (64, 3)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    # each replayed training step draws a new mask: one batch, no update, other losses
+    model.compile(**_sparse(lambda: keras.optimizers.SGD(0.0))())
+    losses = {float(model.train_on_batch(x[:16], y[:16])[0]) for _ in range(4)}
+    assert model._steps().eager_reasons == {}
+    assert len(losses) > 1
+
+
+def test_embedding_lstm_gru_and_masking() -> None:
+    def build() -> keras.Model:
+        inputs = keras.Input(shape=(6,), dtype="int32")
+        hidden = L.Embedding(20, 8, mask_zero=True)(inputs)
+        hidden = L.LSTM(8, return_sequences=True)(hidden)  # masked: the per-step loop
+        hidden = L.GRU(8)(hidden)
+        unmasked = L.LSTM(4)(L.Embedding(20, 4)(inputs))  # the fused kernel
+        return keras.Model(inputs, L.Dense(3)(L.Concatenate()([hidden, unmasked])))
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 20, (60, 6)).astype(np.int32)
+    y = rng.integers(0, 3, 60)
+    eager, graph = _twins(build, _sparse("adam"))
+    histories = _fit_both(eager, graph, x, y, epochs=2, validation_data=(x[:20], y[:20]))
+    _assert_same(eager, graph, histories, x)
+
+
+def test_embedding_indices_out_of_range_are_an_error_in_graphs_too() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input(shape=(3,), dtype="int32")
+    model = keras.Model(inputs, L.Dense(1)(L.Flatten()(L.Embedding(5, 2)(inputs))))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.array([[1, 2, 3]] * 8, np.int32), np.zeros((8, 1), np.float32)
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert model._steps().eager_reasons == {}
+    with pytest.raises(RuntimeError, match="out of range"):
+        model.fit(np.array([[1, 2, 7]] * 8, np.int32), y, batch_size=4, verbose=0)
+
+
+def test_stateful_rnn_carries_states_across_replayed_batches() -> None:
+    def build() -> keras.Model:
+        return keras.Sequential([
+            L.LSTM(4, stateful=True, batch_input_shape=(8, 3, 2)),
+            L.Dense(1),
+        ])  # fmt: skip
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 3, 2)).astype(np.float32)
+    y = x[:, 0, :1]
+    eager, graph = _twins(build, lambda: {"optimizer": "sgd", "loss": "mse"})
+    histories = _fit_both(eager, graph, x, y, batch_size=8, epochs=2)
+    _assert_same(eager, graph, histories, as_graph=True)
+    predictions = [m.predict(x, batch_size=8, verbose=0) for m in (eager, graph)]
+    np.testing.assert_allclose(predictions[1], predictions[0], rtol=RTOL, atol=1e-6)
+    for model in (eager, graph):
+        model.reset_states()
+    again = [m.predict(x, batch_size=8, verbose=0) for m in (eager, graph)]
+    np.testing.assert_allclose(again[1], again[0], rtol=RTOL, atol=1e-6)
+    assert not np.allclose(again[1], predictions[1])  # the states had carried over
+    assert graph._steps().eager_reasons == {}
+
+
+@pytest.mark.parametrize("recompile", [False, True])
+def test_freezing_and_unfreezing_layers_between_fits(recompile: bool) -> None:
+    x, y = _data()
+    eager, graph = _twins(lambda: _mlp(batch_norm=True), _sparse("adam"))
+    _fit_both(eager, graph, x, y)
+    for change in (
+        lambda m: setattr(m.layers[0], "trainable", False),
+        lambda m: (
+            setattr(m.layers[0], "trainable", True),
+            setattr(m.layers[1], "trainable", False),
+        ),
+        lambda m: setattr(m.layers[1], "trainable", True),
+    ):
+        for model in (eager, graph):
+            change(model)
+            if recompile:
+                model.compile(run_eagerly=model is eager, **_sparse("adam")())
+        frozen = graph.layers[0].get_weights() if not graph.layers[0].trainable else None
+        _assert_same(eager, graph, _fit_both(eager, graph, x, y), x)
+        if frozen is not None:
+            for a, b in zip(graph.layers[0].get_weights(), frozen):
+                np.testing.assert_array_equal(a, b)
+
+
+# --- metrics, single batches, evaluate/predict ----------------------------------------------
+
+
+def test_confusion_and_regression_metrics_with_reset_metrics() -> None:
+    def build() -> keras.Model:
+        return keras.Sequential([
+            L.Dense(8, activation="relu", input_shape=(8,)),
+            L.Dense(1, activation="sigmoid"),
+        ])  # fmt: skip
+
+    def compile_kwargs() -> dict[str, Any]:
+        metrics = [
+            keras.metrics.AUC(name="auc"),
+            keras.metrics.Precision(name="precision"),
+            keras.metrics.Recall(name="recall"),
+            keras.metrics.RootMeanSquaredError(name="rmse"),
+        ]
+        return {"optimizer": "adam", "loss": "binary_crossentropy", "metrics": metrics}
+
+    x, labels = _data(classes=2)
+    y = labels.astype(np.float32).reshape(-1, 1)
+    eager, graph = _twins(build, compile_kwargs)
+    histories = _fit_both(eager, graph, x, y, epochs=2, validation_data=(x[:24], y[:24]))
+    _assert_same(eager, graph, histories, x)
+    for model in (eager, graph):
+        model.reset_metrics()
+        assert all(float(np.asarray(m.result())) == 0.0 for m in model.metrics)
+    _assert_same(eager, graph, _fit_both(eager, graph, x, y, epochs=1), x)
+    logs = [m.evaluate(x, y, return_dict=True, verbose=0) for m in (eager, graph)]
+    assert set(logs[1]) == {"loss", "auc", "precision", "recall", "rmse"}
+    for key in logs[0]:
+        np.testing.assert_allclose(logs[1][key], logs[0][key], rtol=RTOL, err_msg=key)
+
+
+@pytest.mark.parametrize("labels", ["zero_one", "signed"])
+def test_hinge_losses_and_metrics_run_as_graphs(labels: str) -> None:
+    def build() -> keras.Model:
+        return keras.Sequential([L.Dense(1, input_shape=(8,))])
+
+    def compile_kwargs() -> dict[str, Any]:
+        return {"optimizer": "sgd", "loss": "hinge", "metrics": ["squared_hinge", "hinge"]}
+
+    x, classes = _data(classes=2)
+    y = classes.astype(np.float32).reshape(-1, 1)
+    if labels == "signed":  # -1/1 labels are used as they are, 0/1 labels become -1/1
+        y = 2 * y - 1
+    eager, graph = _twins(build, compile_kwargs)
+    _assert_same(eager, graph, _fit_both(eager, graph, x, y, epochs=2), x)
+
+
+def test_train_test_predict_on_batch_and_evaluate_return_dict() -> None:
+    x, y = _data()
+    eager, graph = _twins(_mlp, _sparse("adam"))
+    for _ in range(3):
+        logs = [m.train_on_batch(x[:16], y[:16], return_dict=True) for m in (eager, graph)]
+        for key in logs[0]:
+            np.testing.assert_allclose(logs[1][key], logs[0][key], rtol=RTOL)
+        kept = [m.train_on_batch(x[16:32], y[16:32], reset_metrics=False) for m in (eager, graph)]
+        np.testing.assert_allclose(kept[1], kept[0], rtol=RTOL)
+        tested = [m.test_on_batch(x[:20], y[:20]) for m in (eager, graph)]
+        np.testing.assert_allclose(tested[1], tested[0], rtol=RTOL)
+        outputs = [m.predict_on_batch(x[:7]) for m in (eager, graph)]
+        np.testing.assert_allclose(outputs[1], outputs[0], rtol=RTOL, atol=1e-6)
+    logs = [m.evaluate(x, y, return_dict=True, verbose=0) for m in (eager, graph)]
+    assert list(logs[1]) == ["loss", "accuracy"]
+    for key in logs[0]:
+        np.testing.assert_allclose(logs[1][key], logs[0][key], rtol=RTOL)
+    _assert_same(eager, graph, x=x)
+
+
+# --- restoring into models whose steps are recorded graphs ----------------------------------
+
+
+@pytest.mark.parametrize("how", ["checkpoint", "load_weights", "optimizer_set_weights"])
+def test_restored_values_are_used_by_recorded_graphs(how: str, tmp_path: Any) -> None:
+    x, y = _data()
+    eager, graph = _twins(_mlp, _sparse("adam"))
+    _fit_both(eager, graph, x, y)
+    saved = {}
+    at_save = (graph.get_weights(), _optimizer_state(graph))
+    for model in (eager, graph):
+        prefix = str(tmp_path / model.name)
+        if how == "checkpoint":
+            saved[model.name] = tf.train.Checkpoint(model=model, optimizer=model.optimizer).save(
+                prefix
+            )
+        elif how == "load_weights":
+            model.save_weights(prefix)
+            saved[model.name] = prefix
+        else:
+            saved[model.name] = model.optimizer.get_weights()
+    _fit_both(eager, graph, x, y, epochs=2)  # the graphs are recorded; values move on
+    assert int(graph.optimizer.iterations.numpy()) == 12
+    for model in (eager, graph):
+        if how == "checkpoint":
+            checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+            checkpoint.restore(saved[model.name]).assert_consumed()
+        elif how == "load_weights":
+            model.load_weights(saved[model.name])
+        else:
+            model.optimizer.set_weights(saved[model.name])
+    # TF-format weights hold the optimizer too (as tf.keras writes them): `iterations` is back
+    assert int(graph.optimizer.iterations.numpy()) == 4
+    restored = (graph.get_weights(), _optimizer_state(graph))
+    for a, b in zip(restored[1], at_save[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    if how != "optimizer_set_weights":
+        for a, b in zip(restored[0], at_save[0], strict=True):
+            np.testing.assert_array_equal(a, b)
+    _assert_same(eager, graph, _fit_both(eager, graph, x, y), x)
+    assert int(graph.optimizer.iterations.numpy()) == 8
+
+
+def test_checkpoint_restored_before_the_first_step_into_an_unbuilt_model(tmp_path: Any) -> None:
+    x, y = _data()
+    keras.backend.clear_session()
+    source = _CustomStep(use_minimize=True)
+    source.compile(optimizer="adam")
+    source.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    path = tf.train.Checkpoint(model=source, optimizer=source.optimizer).save(str(tmp_path / "c"))
+    models = []
+    for run_eagerly in (True, False):
+        model = _CustomStep(use_minimize=True)
+        model.compile(optimizer="adam", run_eagerly=run_eagerly)
+        tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(path)  # deferred
+        models.append(model)
+    histories = _fit_both(*models, x, y, epochs=2)
+    assert int(models[1].optimizer.iterations.numpy()) == 4 + 8
+    _assert_same(*models, histories, x)
+    source.run_eagerly = True
+    continued = source.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    _assert_same(source, models[1], (continued, histories[1]), x)
