@@ -27,7 +27,7 @@ from typing import Any
 import torch
 import torch.fx
 
-from savedflow.ops.fx_random import is_random, restart_generator
+from savedflow.ops.fx_random import is_random, restart_generator, rng_states
 
 __all__ = ["CompiledGraph", "jit_backend", "split_random"]
 
@@ -64,7 +64,9 @@ class CompiledGraph:
         self._graph_module = graph_module
         self._name = name
         self._compiled: Any = None
+        self._main: Any = None  # the graph torch.compile compiles (without the prefix)
         self._prefix: Any = None  # explicit-generator draws, run before the compiled graph
+        self._backend = "inductor"
         self._failed = False
         self._chosen: Any = None
         self._timings: dict[str, list[float]] = {"compiled": [], "graph": []}
@@ -90,7 +92,7 @@ class CompiledGraph:
             return self._chosen(*inputs)
         if self._failed:
             return self._graph_module.forward(*inputs)
-        if self._compiled is None:
+        if self._main is None:
             device = next((t.device for t in inputs if isinstance(t, torch.Tensor)), None)
             device = device or self._device()
             result = self._compile_and_run(device, inputs)
@@ -110,17 +112,33 @@ class CompiledGraph:
                 self._name,
             )
             return self._graph_module.forward(*inputs)
-        self._prefix, main = split
-        backend = jit_backend(device)
-        # ATen's random kernels: the same numbers as the recorded graph, from the same generators.
-        options = {"fallback_random": True} if backend == "inductor" else None
+        self._prefix, self._main = split
+        self._backend = jit_backend(device)
+        return self._run_compiled(*inputs)
+
+    def _run_compiled(self, *inputs: torch.Tensor) -> Any:
+        """Run the compiled graph (compiling on first use); on any failure, the recorded graph."""
+        states = [(gen, gen.get_state()) for gen, _ in rng_states(self._graph_module)]
         try:
-            self._compiled = torch.compile(
-                main, backend=backend, dynamic=False, fullgraph=True, options=options
-            )
-            return self._run_compiled(*inputs)
+            if self._compiled is None:
+                # ATen's random kernels: the recorded graph's numbers, from the same generators.
+                options = {"fallback_random": True} if self._backend == "inductor" else None
+                self._compiled = torch.compile(
+                    self._main,
+                    backend=self._backend,
+                    dynamic=False,
+                    fullgraph=True,
+                    options=options,
+                )
+            drawn = self._prefix.forward() if self._prefix is not None else ()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's own notes while compiling
+                return self._compiled(*inputs, *drawn)
         except Exception as err:  # noqa: BLE001 - a compiler failure falls back to the graph
+            for gen, state in states:  # the graph draws what the failed attempt drew
+                gen.set_state(state)
             self._failed = True
+            self._chosen = self._graph_module.forward
             warnings.warn(
                 f"jit_compile: torch.compile could not compile function '{self._name}' "
                 f"({type(err).__name__}: {err}); running its graph uncompiled.",
@@ -128,12 +146,6 @@ class CompiledGraph:
                 stacklevel=3,
             )
             return self._graph_module.forward(*inputs)
-
-    def _run_compiled(self, *inputs: torch.Tensor) -> Any:
-        drawn = self._prefix.forward() if self._prefix is not None else ()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's own notes while compiling
-            return self._compiled(*inputs, *drawn)
 
     def _timed(self, inputs: tuple[torch.Tensor, ...]) -> Any:
         timings = self._timings

@@ -235,3 +235,31 @@ def test_keras_dropout_model_compiles_silently_and_trains_like_graph_steps(
     np.testing.assert_allclose(jit_loss, plain_loss, rtol=1e-5)
     for a, b in zip(jit_weights, plain_weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_compiler_failure_after_the_draws_keeps_the_python_sequence(monkeypatch) -> None:
+    from torch._dynamo import register_backend
+
+    @register_backend(name="savedflow_test_failing")
+    def failing(gm, example_inputs):
+        raise RuntimeError("refused")
+
+    monkeypatch.setenv("SAVEDFLOW_JIT_BACKEND", "savedflow_test_failing")
+    generator = torch.Generator()
+
+    def body(x):
+        return x * torch.rand(x.shape, generator=generator) + torch.rand(x.shape)
+
+    x = torch.ones(5)
+    torch.manual_seed(0)
+    generator.manual_seed(1)
+    expected = [body(x) for _ in range(4)]
+    torch.manual_seed(0)
+    generator.manual_seed(1)
+    f = tf.function(body, jit_compile=True)
+    got = [f(x)]
+    with pytest.warns(RuntimeWarning, match="running its graph uncompiled"):
+        got.append(f(x))  # compiles: the explicit draws ran before the compiler failed
+    got += [f(x) for _ in range(2)]
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
