@@ -14,8 +14,10 @@ How a trace runs:
    arguments followed by the Variables the function touches (their values from before the run
    are kept). Gradients taken with a GradientTape inside the function are recorded as explicit
    backward ops and Variable writes (``assign*``) as in-place writes into the graph inputs, so a
-   whole training step can be one graph. The run also notes anything a graph cannot replay:
-   random ops, tensor or Variable values read into Python (``.numpy()``, ``float(t)``,
+   whole training step can be one graph. Random ops are recorded with the generator they draw
+   from, so each call of the graph draws new numbers, continuing the sequence Python calls
+   would draw (:mod:`savedflow.ops.fx_random`). The run also notes anything a graph cannot
+   replay: tensor or Variable values read into Python (``.numpy()``, ``float(t)``,
    data-dependent ``if``), writes into tensors created outside the function. Variables may
    only be created by the first call of a Function, as in TF; a run that creates them is
    recorded again on the next call.
@@ -80,8 +82,9 @@ def function(
       input_signature: optional list of :class:`TensorSpec` (nested structures allowed), one
         per positional argument; fixes a single trace.
       reduce_retracing: trace once per tensor rank instead of once per exact shape.
-      jit_compile: compile each recorded graph with ``torch.compile`` (TF compiles with XLA);
-        a graph the compiler rejects runs uncompiled, with a warning.
+      jit_compile: compile each recorded graph with ``torch.compile`` (TF compiles with XLA),
+        random draws included (see :mod:`savedflow.ops.function_jit`); a graph the compiler
+        rejects runs uncompiled, with a warning.
       autograph and ``experimental_*``: accepted for TF compatibility.
     """
     relax = bool(reduce_retracing or experimental_relax_shapes)

@@ -5,6 +5,14 @@ gives its own stream, determined by the global seed and the op seed together: af
 ``set_seed(s)``, the n-th call of ``normal(shape, seed=k)`` returns the same values in every run.
 Without any seed the values differ between runs.
 
+Inside a ``savedflow.function`` these ops are recorded into the graph with the generator they
+draw from, so every call draws new numbers and the calls give exactly what eager calls would
+give; ``set_seed`` reseeds the generators in place, so the sequence restarts for graphs too.
+TF's graphs differ in details eager TF and savedflow share: in a ``tf.function`` each op keeps
+its own stream (two ``uniform(seed=1)`` ops in one function give equal values, a retrace starts
+the streams anew, and the function's stream is separate from eager calls with the same seed),
+whereas here every op with the same seed, traced or eager, continues one stream.
+
 Example::
 
     >>> import savedflow as tf
