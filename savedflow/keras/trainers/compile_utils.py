@@ -153,27 +153,46 @@ _ACCURACY = ("accuracy", "acc")
 _CROSSENTROPY = ("crossentropy", "ce")
 
 
-def _resolve_metric(
-    identifier: Any, y_true: Any, y_pred: Any, output_loss: Any, prefix: str
-) -> Any:
+def _resolve_metric(identifier: Any, y_true: Any, y_pred: Any, output_loss: Any) -> Any:
     """A Metric object for a compile() entry (names resolved against the data, as tf.keras)."""
     if isinstance(identifier, metrics_mod.Metric):
         return identifier
     if isinstance(identifier, str) and identifier in _ACCURACY + _CROSSENTROPY:
         fn = _shape_dependent(identifier, y_true, y_pred, output_loss)
-        return metrics_mod.MeanMetricWrapper(fn, name=prefix + identifier)
+        return metrics_mod.MeanMetricWrapper(fn, name=identifier)
     if isinstance(identifier, str):
         found = metrics_mod.get(identifier)
         if isinstance(found, metrics_mod.Metric):
-            if prefix:
-                found.name = prefix + found.name
             return found
-        return metrics_mod.MeanMetricWrapper(found, name=prefix + identifier)
+        return metrics_mod.MeanMetricWrapper(found, name=identifier)
     if isinstance(identifier, type) and issubclass(identifier, metrics_mod.Metric):
         return identifier()
-    return metrics_mod.MeanMetricWrapper(
-        identifier, name=prefix + getattr(identifier, "__name__", "metric")
-    )
+    return metrics_mod.MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", "metric"))
+
+
+def _set_metric_names(
+    plain: list[list[Any]], weighted: list[list[Any]], output_names: list[str] | None
+) -> None:
+    """Name the metrics as tf.keras does (these are the log keys callbacks monitor).
+
+    A multi-output model puts ``<output>_`` before every metric name, metric objects
+    included (``reg_root_mean_squared_error``). A weighted metric whose name a plain one took
+    becomes ``weighted_<name>``, or ``<output>_weighted_<name>`` with several outputs.
+    """
+    taken: set[str] = set()
+    for index, (group, weighted_group) in enumerate(zip(plain, weighted)):
+        prefix = f"{output_names[index]}_" if output_names else ""
+        for metric in group:
+            metric.name = prefix + metric.name
+            taken.add(metric.name)
+        for metric in weighted_group:
+            if output_names and (prefix + metric.name in taken or metric.name in taken):
+                metric.name = f"{prefix}weighted_{metric.name}"
+            elif output_names:
+                metric.name = prefix + metric.name
+            elif metric.name in taken:
+                metric.name = "weighted_" + metric.name
+            taken.add(metric.name)
 
 
 def _shape_dependent(name: str, y_true: Any, y_pred: Any, output_loss: Any) -> Any:
@@ -230,28 +249,21 @@ class MetricsContainer:
             if losses_container is not None and losses_container._losses
             else [None] * len(outputs)
         )
-        prefixes = [f"{n}_" if len(outputs) > 1 else "" for n in names]
 
         def resolve(user: Any) -> list[list[Any]]:
             if user is None:
                 return [[] for _ in outputs]
             per_output = _per_output_lists(user, names)
             return [
-                [_resolve_metric(m, t, o, loss, p) for m in items if m is not None]
-                for items, t, o, loss, p in zip(
-                    per_output, targets, outputs, output_losses, prefixes
-                )
+                [_resolve_metric(m, t, o, loss) for m in items if m is not None]
+                for items, t, o, loss in zip(per_output, targets, outputs, output_losses)
             ]
 
         self._per_output = resolve(self._user_metrics)
-        weighted = resolve(self._user_weighted)
-        for group in weighted:
-            for metric in group:
-                if not metric.name.startswith("weighted_") and any(
-                    metric.name == m.name for g in self._per_output for m in g
-                ):
-                    metric.name = "weighted_" + metric.name
-        self._weighted_per_output = weighted
+        self._weighted_per_output = resolve(self._user_weighted)
+        _set_metric_names(
+            self._per_output, self._weighted_per_output, names if len(outputs) > 1 else None
+        )
         self._built = True
 
     @property

@@ -349,7 +349,10 @@ def test_multi_input_multi_output_with_loss_weights_and_per_output_metrics() -> 
             "optimizer": "adam",
             "loss": {"cls": keras.losses.SparseCategoricalCrossentropy(True), "reg": "mse"},
             "loss_weights": {"cls": 1.0, "reg": 0.3},
-            "metrics": {"cls": ["accuracy"], "reg": ["mae", keras.metrics.RootMeanSquaredError()]},
+            "metrics": {
+                "cls": ["accuracy"],
+                "reg": ["mae", keras.metrics.RootMeanSquaredError("rmse")],
+            },
         }
 
     x, y = _data()
@@ -357,7 +360,7 @@ def test_multi_input_multi_output_with_loss_weights_and_per_output_metrics() -> 
     inputs, targets = {"a": x, "b": x2}, {"cls": y, "reg": x[:, :1] * 2}
     eager, graph = _twins(build, compile_kwargs)
     histories = _fit_both(eager, graph, inputs, targets, epochs=2, validation_split=0.25)
-    assert {"cls_loss", "reg_loss", "cls_accuracy", "reg_mae", "val_reg_loss"} <= set(
+    assert {"cls_loss", "reg_rmse", "cls_accuracy", "reg_mae", "val_reg_loss"} <= set(
         histories[1].history
     )
     _assert_same(eager, graph, histories)
@@ -366,6 +369,31 @@ def test_multi_input_multi_output_with_loss_weights_and_per_output_metrics() -> 
     logs = [m.evaluate(inputs, targets, return_dict=True, verbose=0) for m in (eager, graph)]
     for key in logs[0]:
         np.testing.assert_allclose(logs[1][key], logs[0][key], rtol=RTOL, err_msg=key)
+
+
+def test_multi_output_metric_names_are_the_log_keys_tf_keras_writes() -> None:
+    """Keys callbacks monitor: what tf_keras 2.21 logs for the same compile() arguments."""
+    keras.backend.clear_session()
+    inputs = keras.Input(shape=(8,))
+    hidden = L.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, [L.Dense(3, name="cls")(hidden), L.Dense(1, name="reg")(hidden)])
+    model.compile(
+        optimizer="adam",
+        loss=[keras.losses.SparseCategoricalCrossentropy(True), "mse"],
+        metrics=[["accuracy"], ["mae", keras.metrics.RootMeanSquaredError()]],
+        weighted_metrics=[
+            ["accuracy"],
+            ["mse", "mae", keras.metrics.MeanAbsoluteError(name="wmae")],
+        ],
+    )
+    x, y = _data(10)
+    history = model.fit(x, [y, x[:, :1]], validation_data=(x, [y, x[:, :1]]), verbose=0)
+    expected = [
+        "loss", "cls_loss", "reg_loss", "cls_accuracy", "cls_weighted_accuracy", "reg_mae",
+        "reg_root_mean_squared_error", "reg_mse", "reg_weighted_mae", "reg_wmae",
+    ]  # fmt: skip
+    assert model.metrics_names == expected
+    assert list(history.history) == expected + ["val_" + name for name in expected]
 
 
 class _Regularized(keras.Model):
