@@ -72,6 +72,16 @@ def _same_results(graph_out: tuple[torch.Tensor, ...], eager_out: list[torch.Ten
     return True
 
 
+def _graph_key(flat: Any) -> tuple[tuple[torch.dtype, torch.Size, torch.device], ...]:
+    """Which recorded graph serves these tensor arguments: one per dtypes, shapes and devices.
+
+    Graphs hold their devices (constants, ``device=`` arguments, random generators), so
+    arguments on another device get a graph of their own, as TF places a function's ops on the
+    devices of each call.
+    """
+    return tuple((t.dtype, t.shape, t.device) for t in flat)
+
+
 def _detach_outside_tapes(result: Any) -> Any:
     """With no tape recording, return plain tensors (as TF's function outputs are)."""
     if type(result) is torch.Tensor:
@@ -125,6 +135,7 @@ class ConcreteFunction:
         self._graphs: dict[Any, Any] = {}
         self._graph_module: Any = None
         self._only_forward: Any = None
+        self._only_devices: tuple[torch.device, ...] = ()
         self._mutating = False
         self._records_autograd = False
         self._output_template: Any = None
@@ -228,8 +239,10 @@ class ConcreteFunction:
                     leaf for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, torch.Tensor)
                 ]
             forward = self._only_forward
+            if forward is not None and any(t.device != d for t, d in zip(flat, self._only_devices)):
+                forward = None  # the graph was recorded on other devices
             if forward is None:
-                key = tuple((t.dtype, t.shape) for t in flat)
+                key = _graph_key(flat)
                 forward = self._graphs.get(key)
             if self._mutating and (state.recording or state.observer is not None):
                 # A graph that writes Variables runs only at top level; elsewhere re-run Python
@@ -302,7 +315,7 @@ class ConcreteFunction:
         self._captures = list(observer.reads.values())
         self._mutating = observer.mutates
         self._records_autograd = observer.uses_tape
-        key = tuple((t.dtype, t.shape) for t in flat)
+        key = _graph_key(flat)
         self._mode = _GRAPH
         try:
             graph_module = self._finish_recording(recording, result, flat, observer.snapshots)
@@ -374,6 +387,7 @@ class ConcreteFunction:
             if isinstance(s, TensorSpec)
         )
         self._only_forward = forward if exact and len(self._graphs) == 1 else None
+        self._only_devices = tuple(device for _, _, device in key)
         return forward
 
     def _relax_outputs(self, other_result: Any) -> None:

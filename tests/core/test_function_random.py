@@ -376,3 +376,21 @@ def test_graphs_keep_no_tensor_of_the_recorded_run_alive() -> None:
     graph = step.get_concrete_function(x).graph
     generators = [v for v in vars(graph).values() if isinstance(v, torch.Generator)]
     assert len(generators) == 1
+
+
+# --- devices ----------------------------------------------------------------------------------
+
+
+def test_arguments_on_another_device_get_a_graph_of_their_own() -> None:
+    # meta tensors stand in for a second device (no GPU needed): a graph recorded on the CPU
+    # holds CPU constants and generators and must not serve them.
+    @tf.function
+    def f(x):
+        return x + torch.ones(x.shape, device=x.device) + torch.rand(x.shape, device=x.device)
+
+    on_cpu = f(torch.zeros(3))
+    on_meta = f(torch.zeros(3, device="meta"))
+    assert on_cpu.device.type == "cpu" and on_meta.device.type == "meta"
+    assert on_meta.shape == (3,)
+    assert f(torch.zeros(3)).device.type == "cpu"
+    assert f.experimental_get_tracing_count() == 1  # as in TF: one trace, placed per call
