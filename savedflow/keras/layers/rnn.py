@@ -152,7 +152,9 @@ class RNN(Layer):
             outputs, states = fused
         else:
             outputs, states = self._loop(x, states, mask, training)
-        if self.stateful and self._sf_states is not None:
+        if self.stateful and self._sf_states is None:  # the first call gave initial_state
+            self._sf_states = _States(self.name, [s.detach().clone() for s in states])
+        elif self.stateful:
             self._sf_states.write(states)
         if self.return_sequences:
             output = outputs.transpose(0, 1) if self.time_major else outputs
