@@ -104,6 +104,12 @@ def _detach_outside_tapes(result: Any) -> Any:
 call_observers: list[Callable[[Any, Any], None]] = []
 
 
+def _graph_module_of(forward: Any) -> Any:
+    """The GraphModule a graph call ran (``forward`` is its bound method or a CompiledGraph)."""
+    graph = getattr(forward, "_graph_module", None)
+    return graph if graph is not None else getattr(forward, "__self__", None)
+
+
 def _notify_observers(function: Any, graph: Any) -> None:
     for observer in list(call_observers):
         observer(function, graph)
@@ -254,7 +260,7 @@ class ConcreteFunction:
                 caps = [v._sf_read() for v in self._captures]
                 result = _detach_outside_tapes(self._pack(forward(*flat, *caps)))
                 if call_observers:
-                    _notify_observers(self, forward)
+                    _notify_observers(self, _graph_module_of(forward))
                 return result
         if self._mode == _PENDING:
             result = _detach_outside_tapes(self._observe(args, kwargs, allow_variable_creation))

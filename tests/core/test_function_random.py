@@ -394,3 +394,19 @@ def test_arguments_on_another_device_get_a_graph_of_their_own() -> None:
     assert on_meta.shape == (3,)
     assert f(torch.zeros(3)).device.type == "cpu"
     assert f.experimental_get_tracing_count() == 1  # as in TF: one trace, placed per call
+
+
+def test_call_observers_get_the_graph_module_of_graph_calls(monkeypatch) -> None:
+    from savedflow.ops import function_trace
+
+    seen = []
+    monkeypatch.setattr(function_trace, "call_observers", [lambda fn, graph: seen.append(graph)])
+    for jit in (False, True):
+        seen.clear()
+        f = tf.function(lambda t: _mask(t, torch.Generator().manual_seed(0)), jit_compile=jit)
+        f(torch.ones(4))  # recorded while running
+        if jit:
+            monkeypatch.setenv("SAVEDFLOW_JIT_BACKEND", "eager")
+        f(torch.ones(4))  # runs the graph
+        assert len(seen) == 2 and all(isinstance(g, torch.fx.GraphModule) for g in seen)
+        assert seen[1] is f.get_concrete_function(torch.ones(4)).graph
