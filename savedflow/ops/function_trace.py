@@ -245,8 +245,11 @@ class ConcreteFunction:
                     leaf for leaf in nest.flatten((args, kwargs)) if isinstance(leaf, torch.Tensor)
                 ]
             forward = self._only_forward
-            if forward is not None and any(t.device != d for t, d in zip(flat, self._only_devices)):
-                forward = None  # the graph was recorded on other devices
+            if forward is not None:
+                for tensor, device in zip(flat, self._only_devices):
+                    if tensor.device != device:  # the graph was recorded on other devices
+                        forward = None
+                        break
             if forward is None:
                 key = _graph_key(flat)
                 forward = self._graphs.get(key)
