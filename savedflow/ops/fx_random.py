@@ -35,9 +35,11 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 __all__ = [
     "GeneratorUses",
-    "fresh_generator",
     "UnrecordableGenerator",
     "default_generator",
+    "explicit_generator",
+    "fresh_generator",
+    "is_random",
     "preserved_rng",
     "restart_generator",
     "rng_states",
