@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._python_dispatch import _disable_current_modes
 
 from savedflow import dtypes as _dtypes
@@ -80,6 +82,18 @@ def _graph_key(flat: Any) -> tuple[tuple[torch.dtype, torch.Size, torch.device],
     devices of each call.
     """
     return tuple((t.dtype, t.shape, t.device) for t in flat)
+
+
+@contextlib.contextmanager
+def _quiet_fake() -> Iterator[None]:
+    """Silence torch's error log for shapes a probe expects may not propagate."""
+    logger = logging.getLogger("torch._subclasses.fake_tensor")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _detach_outside_tapes(result: Any) -> Any:
@@ -340,26 +354,34 @@ class ConcreteFunction:
     ) -> None:
         """Mark output dimensions unknown (None) when they follow an unknown input dimension.
 
-        The graph is replayed once on zeros whose unknown dimensions are one larger; output
-        dimensions that change become None. A graph that cannot run on other sizes keeps the
-        traced dimensions (they are then right for every call it serves).
+        The graph's shapes are propagated once (fake tensors: no data, no kernel runs, so an op
+        that trusts its shapes cannot touch memory) from inputs whose unknown dimensions are one
+        larger; output dimensions that change become None. A graph whose shapes cannot be
+        propagated for other sizes keeps the traced dimensions (they are then right for every
+        call it serves).
         """
         specs = [
             s for s in nest.flatten(self.structured_input_signature) if isinstance(s, TensorSpec)
         ]
         if len(specs) != len(flat) or all(s.shape.is_fully_defined() for s in specs):
             return
-        probe = []
-        for spec, tensor in zip(specs, flat):
-            dims = [n + 1 if d is None else n for d, n in zip(spec.shape, tensor.shape)]
-            probe.append(torch.zeros(dims, dtype=tensor.dtype, device=tensor.device))
         try:
-            with torch.no_grad(), _disable_current_modes(), preserved_rng(rng_states(graph_module)):
-                values = [snapshots[id(v)].clone() for v in self._captures]
-                outputs = graph_module.forward(*probe, *values)
+            with _disable_current_modes(), preserved_rng(rng_states(graph_module)), _quiet_fake():
+                with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+                    probe = [
+                        torch.empty(
+                            [n + 1 if d is None else n for d, n in zip(spec.shape, t.shape)],
+                            dtype=t.dtype,
+                            device=t.device,
+                        )
+                        for spec, t in zip(specs, flat)
+                    ]
+                    values = [torch.empty_like(snapshots[id(v)]) for v in self._captures]
+                    outputs = graph_module.forward(*probe, *values)
+                    shapes = tuple(torch.empty(o.shape, device="meta") for o in outputs)
         except Exception:
             return
-        self._relax_outputs(self._pack(outputs))
+        self._relax_outputs(self._pack(shapes))
 
     def _finish_recording(
         self,
@@ -486,8 +508,12 @@ class ConcreteFunction:
         values: list[torch.Tensor],
         expected: list[torch.Tensor],
     ) -> None:
-        """Replay the graph from the pre-run values; outputs and written Variables must match."""
-        with torch.no_grad():
+        """Replay the graph from the pre-run values; outputs and written Variables must match.
+
+        A graph holding backward ops replays in grad mode, as it ran: some forward kernels
+        (oneDNN's LSTM) keep what their backward op needs only when gradients are on.
+        """
+        with torch.enable_grad() if self._records_autograd else torch.no_grad():
             outputs = graph_module.forward(*flat, *values)
         if not _same_results(outputs, expected):
             raise _NotGraphable("gives different results as a graph (Python-side state?)")

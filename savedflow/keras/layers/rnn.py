@@ -9,8 +9,6 @@ Masked timesteps keep the previous state and repeat the previous output, as tf.k
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -20,7 +18,6 @@ from savedflow.keras.layers._layer_utils import resolve_training, shape_list, va
 from savedflow.keras.layers.layer import Layer
 from savedflow.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, _Cell
 from savedflow.ops.name_scope import name_scope
-from savedflow.ops.tape_state import state as _tape
 
 __all__ = ["RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"]
 
@@ -145,9 +142,7 @@ class RNN(Layer):
         states = self._initial_states(x, initial_state)
         fused = None
         if mask is None and not self._uses_dropout(training):
-            # Zeros made from x follow its batch size in a recorded graph; other states do not.
-            follows = initial_state is None and not self.stateful
-            fused = self._fused(x, states, training, states_follow_input=follows)
+            fused = self._fused(x, states, training)
         if fused is not None:
             outputs, states = fused
         else:
@@ -168,9 +163,7 @@ class RNN(Layer):
         rates = (getattr(self.cell, "dropout", 0.0), getattr(self.cell, "recurrent_dropout", 0.0))
         return training and any(r > 0 for r in rates)
 
-    def _fused(
-        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
-    ) -> Any:
+    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
         """Whole-sequence torch kernel when the cell allows it; None to use the loop."""
         return None
 
@@ -375,9 +368,7 @@ class SimpleRNN(_BuiltinRNN):
     _CELL = SimpleRNNCell
     _CELL_NAME = "simple_rnn_cell"
 
-    def _fused(
-        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
-    ) -> Any:
+    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
         cell, vf = self.cell, _torch_vf()
         if vf is None or not (_is(cell.activation, "tanh") or _is(cell.activation, "relu")):
             return None
@@ -404,9 +395,7 @@ class LSTM(_BuiltinRNN):
     _CELL = LSTMCell
     _CELL_NAME = "lstm_cell"
 
-    def _fused(
-        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
-    ) -> Any:
+    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
         cell, vf = self.cell, _torch_vf()
         if vf is None or not (
             _is(cell.activation, "tanh") and _is(cell.recurrent_activation, "sigmoid")
@@ -417,34 +406,10 @@ class LSTM(_BuiltinRNN):
             b = value(cell.bias)
             params += [b, torch.zeros_like(b)]
         hx = (states[0].unsqueeze(0).contiguous(), states[1].unsqueeze(0).contiguous())
-        with _graph_safe_lstm_kernel(states_follow_input):
-            out, h, c = vf.lstm(
-                x.contiguous(), hx, params, cell.bias is not None, 1, 0.0, training, False, True
-            )
+        out, h, c = vf.lstm(
+            x.contiguous(), hx, params, cell.bias is not None, 1, 0.0, training, False, True
+        )
         return out, [h[0], c[0]]
-
-
-@contextlib.contextmanager
-def _graph_safe_lstm_kernel(states_follow_input: bool) -> Iterator[None]:
-    """Inside a function trace, use torch's native LSTM kernel unless oneDNN's is safe.
-
-    On CPU torch runs LSTMs with oneDNN, which a recorded graph cannot always replay: its
-    forward op leaves out the workspace its backward op needs when gradients are off (as a
-    trace replays its graph to check it), and it does not check that the states match the
-    batch size (a trace replays its graph on a larger batch to find the output dimensions
-    that follow the input's, which would corrupt memory when the states are Variables or
-    given by the caller). The native kernel records as plain, checked ops. Eager calls, and
-    inference traces whose zero states are made from the input, keep oneDNN (faster).
-    """
-    safe = states_follow_input and not torch.is_grad_enabled()
-    if _tape.observer is None or safe or not torch._C._get_mkldnn_enabled():
-        yield
-        return
-    torch._C._set_mkldnn_enabled(False)
-    try:
-        yield
-    finally:
-        torch._C._set_mkldnn_enabled(True)
 
 
 def _gru_to_torch(w: torch.Tensor, units: int) -> torch.Tensor:
@@ -465,9 +430,7 @@ class GRU(_BuiltinRNN):
     _CELL = GRUCell
     _CELL_NAME = "gru_cell"
 
-    def _fused(
-        self, x: torch.Tensor, states: list, training: bool, states_follow_input: bool = True
-    ) -> Any:
+    def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
         cell, vf = self.cell, _torch_vf()
         if (
             vf is None
