@@ -20,15 +20,18 @@ from savedflow.keras.initializers.initializer import (
     float_dtype,
     normalize_shape,
 )
+from savedflow.ops.fx_random import fresh_generator
 
 # Standard deviation of a unit normal truncated to [-2, 2]: rescales truncated draws.
 _TRUNCATED_STDDEV = 0.87962566103423978
 
 
 def _generator(seed: int | None) -> torch.Generator | None:
+    """A new generator per call for seeded initializers: each call gives the same values, as
+    tf.keras 2.x's seeded initializers do (in a recorded graph too)."""
     if seed is None:
         return None
-    return torch.Generator(device="cpu").manual_seed(int(seed))
+    return fresh_generator(int(seed))
 
 
 def _finish(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

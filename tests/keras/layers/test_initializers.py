@@ -126,3 +126,17 @@ def test_variance_scaling_validates_arguments():
     with pytest.raises(ValueError, match="mode"):
         initializers.VarianceScaling(mode="fan_sideways")
     assert initializers.VarianceScaling(distribution="normal").distribution == "truncated_normal"
+
+
+def test_seeded_initializer_repeats_its_values_inside_a_function_as_in_tf() -> None:
+    import savedflow as tf
+
+    init = initializers.RandomNormal(seed=3)
+
+    @tf.function
+    def draw():
+        return init([2, 2])
+
+    values = [draw().tolist() for _ in range(3)]
+    assert values[0] == values[1] == values[2] == init([2, 2]).tolist()
+    assert draw.get_concrete_function().function_mode == "graph"
