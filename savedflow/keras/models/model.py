@@ -25,6 +25,7 @@ from typing import Any
 from savedflow.keras import backend
 from savedflow.keras.layers.layer import Layer
 from savedflow.keras.trainers.trainer import Trainer
+from savedflow.keras.utils import layer_tracking
 from savedflow.keras.utils.naming import to_snake_case
 
 __all__ = ["Model"]
@@ -73,9 +74,7 @@ class Model(Trainer, Layer):
             )
         Layer.__init__(self, **kwargs)
         self.__dict__.setdefault("_keras_is_graph_network", False)
-        trainer_init = getattr(Trainer, "_init_trainer_state", None)
-        if trainer_init is not None:
-            trainer_init(self)
+        self._init_trainer_state()
 
     def _default_name(self) -> str:
         cls_name = type(self).__name__
@@ -139,7 +138,9 @@ class Model(Trainer, Layer):
     def trainable_weights(self) -> list[Any]:
         if not self.trainable:
             return []
-        return _dedup(self._tracked_children_weights("trainable_weights") + self._trainable_weights)
+        return layer_tracking.dedup(
+            self._tracked_children_weights("trainable_weights") + self._trainable_weights
+        )
 
     @property
     def non_trainable_weights(self) -> list[Any]:
@@ -155,7 +156,7 @@ class Model(Trainer, Layer):
                 + self._tracked_children_weights("non_trainable_weights")
                 + self._non_trainable_weights
             )
-        return _dedup(weights)
+        return layer_tracking.dedup(weights)
 
     @property
     def weights(self) -> list[Any]:
@@ -168,7 +169,7 @@ class Model(Trainer, Layer):
         children = self._flatten_layers(recursive=False, include_self=False, include_metrics=True)
         for child in children:
             weights.extend(child.weights if isinstance(child, Layer) else child.variables)
-        return _dedup(weights + self._trainable_weights + self._non_trainable_weights)
+        return layer_tracking.dedup(weights + self._trainable_weights + self._non_trainable_weights)
 
     # --- building -------------------------------------------------------------------------
 
@@ -317,13 +318,3 @@ def _functional_subclass(cls: type) -> type:
             cls.__name__, (cls, Functional), {"__module__": cls.__module__}
         )
     return _FUNCTIONAL_SUBCLASSES[cls]
-
-
-def _dedup(weights: list[Any]) -> list[Any]:
-    seen: set[int] = set()
-    out = []
-    for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
-            out.append(w)
-    return out
