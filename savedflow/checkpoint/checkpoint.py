@@ -37,7 +37,6 @@ from savedflow.checkpoint.status import (
     InitializationOnlyStatus,
     NameBasedSaverStatus,
 )
-from savedflow.formats import checkpoint_state
 from savedflow.formats.tensor_bundle import BundleReader
 from savedflow.tracking.autotrackable import AutoTrackable
 from savedflow.tracking.base import Trackable
@@ -197,15 +196,8 @@ class Checkpoint(AutoTrackable):
             prefix, entries, fsync=options.fsync, max_shard_size=options.max_shard_size
         )
         if update_state:
-            directory = os.path.dirname(os.path.abspath(prefix))
-            try:
-                checkpoint_state.update_checkpoint_state(
-                    directory, os.path.abspath(prefix), [os.path.abspath(prefix)]
-                )
-            except OSError as e:
-                raise commit.wrap_os_error(
-                    e, f"Updating the checkpoint state file in {directory!r}"
-                ) from e
+            path = os.path.abspath(prefix)
+            commit.write_checkpoint_state(os.path.dirname(path), path, [path])
             commit.crash_point("state_written")
         _run_callbacks(options, prefix)
         return prefix

@@ -247,18 +247,13 @@ class CheckpointManager:
         if self._latest_checkpoint is None:
             return
         directory = os.path.abspath(self._directory)
-        try:
-            checkpoint_state.update_checkpoint_state(
-                directory,
-                os.path.abspath(self._latest_checkpoint),
-                [os.path.abspath(p) for p in self._maybe_delete],
-                all_model_checkpoint_timestamps=list(self._maybe_delete.values()),
-                last_preserved_timestamp=self._last_preserved_timestamp,
-            )
-        except OSError as e:
-            raise commit.wrap_os_error(
-                e, f"Updating the checkpoint state file in {directory!r}"
-            ) from e
+        commit.write_checkpoint_state(
+            directory,
+            os.path.abspath(self._latest_checkpoint),
+            [os.path.abspath(p) for p in self._maybe_delete],
+            all_model_checkpoint_timestamps=list(self._maybe_delete.values()),
+            last_preserved_timestamp=self._last_preserved_timestamp,
+        )
         commit.cleanup_stale_temp_files(
             directory, state_temp_prefix=checkpoint_state.DEFAULT_FILENAME
         )

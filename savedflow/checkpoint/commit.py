@@ -39,9 +39,11 @@ import re
 import secrets
 import signal
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from savedflow import errors
 from savedflow.checkpoint.save_util import SaveEntry
+from savedflow.formats import checkpoint_state
 from savedflow.formats.tensor_bundle import BundleWriter
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "fsync_directory",
     "move_to_trash",
     "remove_files",
+    "write_checkpoint_state",
 ]
 
 TEMP_MARKER = ".sftmp-"
@@ -171,6 +174,19 @@ def wrap_os_error(error: OSError, what: str) -> errors.OpError:
     if error.errno == errno.ENOENT:
         return errors.NotFoundError(message)
     return errors.UnknownError(message)
+
+
+def write_checkpoint_state(
+    directory: str, latest: str, all_paths: list[str], **fields: Any
+) -> None:
+    """Atomically rewrite ``directory``'s ``checkpoint`` state file; OS failures become savedflow errors.
+
+    ``fields`` are passed on to :func:`savedflow.formats.checkpoint_state.update_checkpoint_state`.
+    """
+    try:
+        checkpoint_state.update_checkpoint_state(directory, latest, all_paths, **fields)
+    except OSError as e:
+        raise wrap_os_error(e, f"Updating the checkpoint state file in {directory!r}") from e
 
 
 def commit_bundle(
