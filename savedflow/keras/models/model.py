@@ -124,36 +124,23 @@ class Model(Trainer, Layer):
 
     # --- weights (tf.keras Model order: sublayers first, then the model's own) ----------------
 
-    def _tracked_children_weights(self, attribute: str) -> list[Any]:
-        out: list[Any] = []
-        children = self._flatten_layers(recursive=False, include_self=False, include_metrics=True)
-        for child in children:
-            if isinstance(child, Layer):
-                out.extend(getattr(child, attribute))
-            else:
-                out.extend(getattr(child, {"weights": "variables"}.get(attribute, attribute)))
-        return out
-
     @property
     def trainable_weights(self) -> list[Any]:
         if not self.trainable:
             return []
         return layer_tracking.dedup(
-            self._tracked_children_weights("trainable_weights") + self._trainable_weights
+            self._gather_children("trainable_weights") + self._trainable_weights
         )
 
     @property
     def non_trainable_weights(self) -> list[Any]:
         if self.trainable:
-            weights = (
-                self._tracked_children_weights("non_trainable_weights")
-                + self._non_trainable_weights
-            )
+            weights = self._gather_children("non_trainable_weights") + self._non_trainable_weights
         else:
             weights = (
-                self._tracked_children_weights("trainable_weights")
+                self._gather_children("trainable_weights")
                 + self._trainable_weights
-                + self._tracked_children_weights("non_trainable_weights")
+                + self._gather_children("non_trainable_weights")
                 + self._non_trainable_weights
             )
         return layer_tracking.dedup(weights)
@@ -165,11 +152,9 @@ class Model(Trainer, Layer):
         Unlike a plain Layer, a model does not regroup all trainable weights first: a
         BatchNormalization in the middle keeps its moving statistics next to gamma/beta.
         """
-        weights: list[Any] = []
-        children = self._flatten_layers(recursive=False, include_self=False, include_metrics=True)
-        for child in children:
-            weights.extend(child.weights if isinstance(child, Layer) else child.variables)
-        return layer_tracking.dedup(weights + self._trainable_weights + self._non_trainable_weights)
+        return layer_tracking.dedup(
+            self._gather_children("weights") + self._trainable_weights + self._non_trainable_weights
+        )
 
     # --- building -------------------------------------------------------------------------
 
