@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from savedflow.dtypes import as_dtype
 from savedflow.errors import FormatError, NotFoundError
 from savedflow.formats import datatypes as dt
 from savedflow.formats.checkpoint_state import get_checkpoint_state
@@ -35,15 +36,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _INDEX_SUFFIX = ".index"
-
-
-def _as_dtype(enum: int) -> Any:
-    """savedflow's DType for a DataType enum (falls back to the formats table if unavailable)."""
-    try:
-        from savedflow.dtypes import as_dtype
-    except ImportError:  # pragma: no cover - only while savedflow.dtypes is being written
-        return dt.info(enum)
-    return as_dtype(enum)
 
 
 def latest_checkpoint(
@@ -119,7 +111,7 @@ class CheckpointReader:
 
     def get_variable_to_dtype_map(self) -> dict[str, Any]:
         """``{key: DType}`` for every tensor (DT_VARIANT entries included)."""
-        return {key: _as_dtype(self._bundle.dtype(key)) for key in self._bundle.keys()}
+        return {key: as_dtype(self._bundle.dtype(key)) for key in self._bundle.keys()}
 
     def has_tensor(self, key: str) -> bool:
         """True if ``key`` names a tensor in the checkpoint."""
