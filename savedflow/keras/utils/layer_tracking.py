@@ -39,8 +39,6 @@ def flatten_attribute(value: Any) -> list[Any]:
 
 def is_metric(value: Any) -> bool:
     cls = type(value)
-    if getattr(cls, "_keras_is_metric", False):
-        return True
     return all(hasattr(cls, attr) for attr in ("update_state", "result", "reset_state"))
 
 

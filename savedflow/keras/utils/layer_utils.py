@@ -157,29 +157,6 @@ def add_symbolic_loss(layer: Any, loss: KerasTensor) -> None:
     layer.__dict__.setdefault("_keras_symbolic_losses", []).append(loss)
 
 
-class _MeanMetric:
-    """Fallback running mean used by ``add_metric`` when keras.metrics is unavailable."""
-
-    _keras_is_metric = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.total = 0.0
-        self.count = 0.0
-
-    def update_state(self, value: Any) -> None:
-        value = as_tensor(value).detach().double()
-        self.total += float(value.sum())
-        self.count += float(value.numel())
-
-    def result(self) -> torch.Tensor:
-        return torch.tensor(self.total / self.count if self.count else 0.0)
-
-    def reset_state(self) -> None:
-        self.total = 0.0
-        self.count = 0.0
-
-
 def add_metric_value(layer: Any, value: Any, name: str | None, aggregation: str | None) -> None:
     """Update (creating on first use) the mean metric ``name`` of ``layer`` with ``value``."""
     if name is None:
@@ -195,12 +172,9 @@ def add_metric_value(layer: Any, value: Any, name: str | None, aggregation: str 
         )
     metric = next((m for m in layer._metrics if getattr(m, "name", None) == name), None)
     if metric is None:
-        try:
-            from savedflow.keras.metrics import Mean
-        except ImportError:
-            metric = _MeanMetric(name)
-        else:
-            metric = Mean(name=name)
+        from savedflow.keras.metrics import Mean
+
+        metric = Mean(name=name)
         layer._metrics.append(metric)
     metric.update_state(value)
 
