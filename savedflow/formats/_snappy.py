@@ -6,6 +6,8 @@ them. The output size is declared up front and capped by the caller, and every c
 
 from __future__ import annotations
 
+from savedflow.formats.sstable import decode_varint
+
 __all__ = ["SnappyError", "decompress"]
 
 
@@ -13,23 +15,12 @@ class SnappyError(ValueError):
     """The compressed bytes are malformed."""
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    for _ in range(5):
-        if pos >= len(data):
-            break
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-    raise SnappyError("bad length preamble")
-
-
 def decompress(data: bytes, max_size: int) -> bytes:
     """Decompress raw snappy ``data`` whose declared length must not exceed ``max_size``."""
-    size, pos = _varint(data, 0)
+    try:
+        size, pos = decode_varint(data, 0, len(data), 5)
+    except ValueError:
+        raise SnappyError("bad length preamble") from None
     if size > max_size:
         raise SnappyError(f"declared length {size} exceeds the limit {max_size}")
     out = bytearray()
