@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from savedflow.dtypes import as_dtype
 from savedflow.formats.protos import graph_pb2, node_def_pb2
 
 # TF 2.21's GraphDef producer version (what its function graphs carry in `versions.producer`).
@@ -75,10 +76,8 @@ def _node_value(node: Any) -> Any:
 
 def _dtype_enum(dtype: torch.dtype) -> int | None:
     try:
-        from savedflow.dtypes import as_dtype
-
         return int(as_dtype(dtype).as_datatype_enum)
-    except (ImportError, TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError):
         return None
 
 

@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from savedflow.formats import datatypes as dt
 from savedflow.formats.protos import event_pb2, summary_pb2, tensor_pb2
 from savedflow.summary import writer as writer_lib
 
 DEFAULT_BUCKET_COUNT = 30
 _record: dict[str, Any] = {"condition": True}
-
-_DT_FLOAT, _DT_DOUBLE, _DT_STRING = 1, 2, 7
 
 
 @contextlib.contextmanager
@@ -49,7 +48,7 @@ def _tensor_proto(array: np.ndarray, dtype_enum: int) -> tensor_pb2.TensorProto:
     proto.tensor_shape.SetInParent()  # TF writes `tensor_shape {}` even for scalars
     for dim in array.shape:
         proto.tensor_shape.dim.add(size=int(dim))
-    if dtype_enum == _DT_STRING:
+    if dtype_enum == dt.DT_STRING:
         proto.string_val.extend(array.reshape(-1).tolist())
     else:
         proto.tensor_content = (
@@ -97,7 +96,7 @@ def scalar(name: str, data: Any, step: Any = None, description: str | None = Non
             f"summary.scalar({name!r}): data must be a scalar. Received: shape {array.shape}."
         )
     array = array.astype(np.float32)
-    return _emit(name, _tensor_proto(array, _DT_FLOAT), _metadata("scalars", description), step)
+    return _emit(name, _tensor_proto(array, dt.DT_FLOAT), _metadata("scalars", description), step)
 
 
 def histogram_buckets(data: Any, buckets: int | None = None) -> np.ndarray:
@@ -134,7 +133,9 @@ def histogram(
 ) -> bool:
     """Write a histogram of ``data`` for TensorBoard's Histograms dashboard."""
     table = histogram_buckets(data, buckets)
-    return _emit(name, _tensor_proto(table, _DT_DOUBLE), _metadata("histograms", description), step)
+    return _emit(
+        name, _tensor_proto(table, dt.DT_DOUBLE), _metadata("histograms", description), step
+    )
 
 
 def text(name: str, data: Any, step: Any = None, description: str | None = None) -> bool:
@@ -145,7 +146,7 @@ def text(name: str, data: Any, step: Any = None, description: str | None = None)
         array = np.vectorize(
             lambda s: s.encode("utf-8") if isinstance(s, str) else bytes(s), otypes=[object]
         )(np.asarray(data, dtype=object))
-    return _emit(name, _tensor_proto(array, _DT_STRING), _metadata("text", description), step)
+    return _emit(name, _tensor_proto(array, dt.DT_STRING), _metadata("text", description), step)
 
 
 def write(
@@ -161,12 +162,10 @@ def write(
     if array.dtype.kind in "USO":
         proto = _tensor_proto(
             np.vectorize(lambda s: s.encode() if isinstance(s, str) else s, otypes=[object])(array),
-            _DT_STRING,
+            dt.DT_STRING,
         )
     else:
-        from savedflow.formats import datatypes
-
-        proto = _tensor_proto(array, datatypes.from_numpy(array.dtype).enum)
+        proto = _tensor_proto(array, dt.from_numpy(array.dtype).enum)
     return _emit(tag, proto, metadata, step)
 
 
