@@ -30,8 +30,7 @@ class Adagrad(Optimizer):
                 f"initial_accumulator_value must be non-negative: {initial_accumulator_value}"
             )
         super().__init__(name, **kwargs)
-        self._set_hyper("learning_rate", kwargs.get("lr", learning_rate))
-        self._set_hyper("decay", self._initial_decay)
+        self._set_learning_rate(learning_rate, kwargs)
         self._initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon if epsilon is not None else 1e-7
 
@@ -54,11 +53,8 @@ class Adagrad(Optimizer):
         """Constructor arguments."""
         config = super().get_config()
         config.update(
-            {
-                "learning_rate": self._serialize_hyperparameter("learning_rate"),
-                "decay": self._initial_decay,
-                "initial_accumulator_value": self._initial_accumulator_value,
-                "epsilon": self.epsilon,
-            }
+            self._hyper_config(),
+            initial_accumulator_value=self._initial_accumulator_value,
+            epsilon=self.epsilon,
         )
         return config

@@ -33,8 +33,7 @@ class Adam(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(name, **kwargs)
-        self._set_hyper("learning_rate", kwargs.get("lr", learning_rate))
-        self._set_hyper("decay", self._initial_decay)
+        self._set_learning_rate(learning_rate, kwargs)
         self._set_hyper("beta_1", beta_1)
         self._set_hyper("beta_2", beta_2)
         self.epsilon = epsilon if epsilon is not None else 1e-7
@@ -96,13 +95,6 @@ class Adam(Optimizer):
         """Constructor arguments."""
         config = super().get_config()
         config.update(
-            {
-                "learning_rate": self._serialize_hyperparameter("learning_rate"),
-                "decay": self._initial_decay,
-                "beta_1": self._serialize_hyperparameter("beta_1"),
-                "beta_2": self._serialize_hyperparameter("beta_2"),
-                "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad,
-            }
+            self._hyper_config("beta_1", "beta_2"), epsilon=self.epsilon, amsgrad=self.amsgrad
         )
         return config

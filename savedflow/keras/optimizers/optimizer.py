@@ -111,6 +111,11 @@ class Optimizer(Trackable):
         else:
             self._hyper[name] = value
 
+    def _set_learning_rate(self, learning_rate: Any, kwargs: dict[str, Any]) -> None:
+        """Set ``learning_rate`` (or the deprecated ``lr`` in ``kwargs``) and ``decay``."""
+        self._set_hyper("learning_rate", kwargs.get("lr", learning_rate))
+        self._set_hyper("decay", self._initial_decay)
+
     def _set_momentum(self, momentum: Any) -> None:
         """Check and set the ``momentum`` hyper-parameter; ``_momentum`` says whether it is used."""
         self._momentum = False
@@ -572,6 +577,15 @@ class Optimizer(Trackable):
         if _state.is_variable(value):
             return float(_state.storage(value).item())
         return value  # before the hyper Variables exist tf.keras writes the value as given
+
+    def _hyper_config(self, *names: str) -> dict[str, Any]:
+        """Config entries ``learning_rate``, ``decay`` and the hyper-parameters ``names``."""
+        config = {
+            "learning_rate": self._serialize_hyperparameter("learning_rate"),
+            "decay": self._initial_decay,
+        }
+        config.update((name, self._serialize_hyperparameter(name)) for name in names)
+        return config
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (hyper-parameters as Python numbers)."""

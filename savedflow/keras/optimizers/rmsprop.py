@@ -38,8 +38,7 @@ class RMSprop(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(name, **kwargs)
-        self._set_hyper("learning_rate", kwargs.get("lr", learning_rate))
-        self._set_hyper("decay", self._initial_decay)
+        self._set_learning_rate(learning_rate, kwargs)
         self._set_hyper("rho", rho)
         self._set_momentum(momentum)
         self.epsilon = epsilon if epsilon is not None else 1e-7
@@ -100,13 +99,6 @@ class RMSprop(Optimizer):
         """Constructor arguments."""
         config = super().get_config()
         config.update(
-            {
-                "learning_rate": self._serialize_hyperparameter("learning_rate"),
-                "decay": self._initial_decay,
-                "rho": self._serialize_hyperparameter("rho"),
-                "momentum": self._serialize_hyperparameter("momentum"),
-                "epsilon": self.epsilon,
-                "centered": self.centered,
-            }
+            self._hyper_config("rho", "momentum"), epsilon=self.epsilon, centered=self.centered
         )
         return config

@@ -31,8 +31,7 @@ class SGD(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(name, **kwargs)
-        self._set_hyper("learning_rate", kwargs.get("lr", learning_rate))
-        self._set_hyper("decay", self._initial_decay)
+        self._set_learning_rate(learning_rate, kwargs)
         self._set_momentum(momentum)
         self.nesterov = nesterov
 
@@ -71,12 +70,5 @@ class SGD(Optimizer):
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         config = super().get_config()
-        config.update(
-            {
-                "learning_rate": self._serialize_hyperparameter("learning_rate"),
-                "decay": self._initial_decay,
-                "momentum": self._serialize_hyperparameter("momentum"),
-                "nesterov": self.nesterov,
-            }
-        )
+        config.update(self._hyper_config("momentum"), nesterov=self.nesterov)
         return config
