@@ -286,11 +286,6 @@ class Functional(Model):
             )
         return flat
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        from savedflow.keras.utils import layer_utils
-
-        return layer_utils.compute_output_shape_by_tracing(self, input_shape)
-
     # --- checkpoint structure -------------------------------------------------------------
 
     def _layer_checkpoint_dependencies(self) -> dict[str, Trackable]:
@@ -332,7 +327,7 @@ def functional_from_config(
     """Rebuild a Functional model (or subclass ``cls``) from :meth:`Functional.get_config` output."""
     from savedflow.keras.models import functional_config
 
-    inputs, outputs, layers = functional_config.reconstruct_from_config(config, custom_objects)
+    inputs, outputs, _ = functional_config.reconstruct_from_config(config, custom_objects)
     model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
     if "trainable" in config:
         model.trainable = config["trainable"]
