@@ -499,7 +499,7 @@ class Layer(Module):
                 f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
                 "built. You can build it manually via: `layer.build(batch_input_shape)`."
             )
-        return int(sum(int(np.prod(tuple(w.shape), dtype=np.int64)) for w in self.weights))
+        return sum(backend.count_params(w) for w in self.weights)
 
     # --- losses and metrics -------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
+from savedflow.keras import backend
+from savedflow.keras.utils import layer_tracking
 
 __all__ = ["print_summary", "readable_memory_size"]
 
@@ -27,19 +28,12 @@ def readable_memory_size(size: float) -> str:
     return f"{size:.2f} {units[-1]}"
 
 
-def _unique(weights: list[Any]) -> list[Any]:
-    return list({id(w): w for w in weights}.values())
-
-
 def _count(weights: list[Any]) -> int:
-    return int(sum(int(np.prod(tuple(w.shape), dtype=np.int64)) for w in _unique(weights)))
+    return sum(backend.count_params(w) for w in layer_tracking.dedup(weights))
 
 
 def _memory(weights: list[Any]) -> int:
-    total = 0
-    for w in _unique(weights):
-        total += int(np.prod(tuple(w.shape), dtype=np.int64)) * w.dtype.size
-    return total
+    return sum(backend.count_params(w) * w.dtype.size for w in layer_tracking.dedup(weights))
 
 
 def _is_sequential_like(model: Any) -> bool:
