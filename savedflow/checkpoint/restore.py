@@ -321,27 +321,27 @@ class RestoreCoordinator:
                 self.skipped[key] = VARIANT_REASON
                 return False
             return True
-        variants = [
-            k for k in reader.keys() if k.startswith(key) and reader.dtype(k) == dt.DT_VARIANT
-        ]
-        if variants:  # TF iterators list ".../ITERATOR" but store ".../ITERATOR_STATE"
-            for k in variants:
-                self.skipped[k] = VARIANT_REASON
+        if self._note_variant(key):
             return False
         raise errors.NotFoundError(
             f"Key {key!r} is listed in the object graph of checkpoint {self.save_path!r} but is missing "
             "from its index; the checkpoint is incomplete or was edited."
         )
 
-    def _note_variant(self, key: str) -> None:
-        """Record an unusable DT_VARIANT value (e.g. TF's iterator state) as skipped."""
+    def _note_variant(self, key: str) -> bool:
+        """Record unusable DT_VARIANT values (e.g. TF's iterator state) at ``key`` as skipped.
+
+        TF iterators list ".../ITERATOR" but store ".../ITERATOR_STATE", so a key missing from
+        the index stands for the entries it prefixes. Returns True if any was recorded.
+        """
         reader = self.reader
         if reader is None:
-            return
+            return False
         keys = [key] if key in reader else [k for k in reader.keys() if k.startswith(key)]
-        for k in keys:
-            if reader.dtype(k) == dt.DT_VARIANT:
-                self.skipped[k] = VARIANT_REASON
+        variants = [k for k in keys if reader.dtype(k) == dt.DT_VARIANT]
+        for k in variants:
+            self.skipped[k] = VARIANT_REASON
+        return bool(variants)
 
     def value_available(self, key: str) -> bool:
         return key in self._cache or (self.reader is not None and key in self.reader)
