@@ -50,6 +50,11 @@ def _extents(piece: Any) -> list[tuple[int, int]]:
     return [(e.start, e.length if e.HasField("length") else -1) for e in piece.extent]
 
 
+def _key_name(key: bytes) -> str:
+    """An index key as text; bytes that are not UTF-8 survive as surrogate escapes."""
+    return key.decode("utf-8", errors="surrogateescape")
+
+
 def entry_nbytes(info: dt.DataTypeInfo, shape: tuple[int, ...]) -> int:
     """Bytes of a fixed-size tensor of ``shape``."""
     return math.prod(shape) * info.itemsize
@@ -119,7 +124,7 @@ class BundleReader:
                 f"Checkpoint index {self.index_path!r} has no header entry (empty key)"
             )
         self.header = self._parse_header(entries[0][1])
-        parsed = {k: self._parse_entry(self._decode_key(k), v) for k, v in entries[1:]}
+        parsed = {k: self._parse_entry(_key_name(k), v) for k, v in entries[1:]}
         slice_keys = {
             encode_tensor_name_slice(k, _extents(piece))
             for k, e in parsed.items()
@@ -128,7 +133,7 @@ class BundleReader:
         # Slices of partitioned tensors live under encoded keys; like TF, list only the whole.
         self._slices = {k: parsed[k] for k in slice_keys if k in parsed}
         self._entries: dict[str, tensor_bundle_pb2.BundleEntryProto] = {
-            self._decode_key(k): e for k, e in parsed.items() if k not in slice_keys
+            _key_name(k): e for k, e in parsed.items() if k not in slice_keys
         }
         self._files: dict[int, _DataFile] = {}
         self._files_lock = threading.Lock()
@@ -137,12 +142,6 @@ class BundleReader:
 
     def _error(self, what: str) -> FormatError:
         return FormatError(f"Invalid checkpoint index {self.index_path!r}: {what}")
-
-    def _decode_key(self, key: bytes) -> str:
-        try:
-            return key.decode("utf-8")
-        except UnicodeDecodeError:
-            return key.decode("utf-8", errors="surrogateescape")
 
     def _parse_header(self, value: bytes) -> tensor_bundle_pb2.BundleHeaderProto:
         header = tensor_bundle_pb2.BundleHeaderProto()
