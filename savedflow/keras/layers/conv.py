@@ -31,11 +31,12 @@ _CONV_FNS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
 class Conv(Layer):
-    """Shared implementation of N-D convolutions (use Conv1D / Conv2D)."""
+    """Shared implementation of N-D convolutions; subclasses (Conv1D, Conv2D) set ``rank``."""
+
+    rank: int
 
     def __init__(
         self,
-        rank: int,
         filters: int,
         kernel_size: Any,
         strides: Any = 1,
@@ -55,7 +56,7 @@ class Conv(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        rank = self.rank
         if not isinstance(filters, int) or filters <= 0:
             raise ValueError(
                 "Invalid value for argument `filters`. Expected a strictly positive value. "
@@ -235,54 +236,6 @@ class Conv(Layer):
         return config
 
 
-def _conv_init(rank: int):
-    """Builds the public __init__ of Conv1D/Conv2D (same arguments, fixed rank)."""
-
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: Any,
-        strides: Any = 1,
-        padding: str = "valid",
-        data_format: str | None = None,
-        dilation_rate: Any = 1,
-        groups: int = 1,
-        activation: Any = None,
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        Conv.__init__(
-            self,
-            rank,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
-
-    return __init__
-
-
 class Conv1D(Conv):
     """1-D convolution over (batch, steps, channels) inputs; kernel (k, in // groups, filters).
 
@@ -293,7 +246,7 @@ class Conv1D(Conv):
         keras.layers.Conv1D(8, 3)(torch.ones(2, 10, 4)).shape  # torch.Size([2, 8, 8])
     """
 
-    __init__ = _conv_init(1)
+    rank = 1
 
 
 class Conv2D(Conv):
@@ -305,7 +258,7 @@ class Conv2D(Conv):
         # torch.Size([2, 5, 5, 8])
     """
 
-    __init__ = _conv_init(2)
+    rank = 2
 
 
 Convolution1D = Conv1D
