@@ -10,13 +10,6 @@ import savedflow as tf
 from savedflow import errors, keras
 
 
-@pytest.fixture(autouse=True)
-def _fresh_session():
-    keras.backend.clear_session()
-    yield
-    keras.backend.set_learning_phase(None)
-
-
 class TinyDense(keras.layers.Layer):
     """A private Dense stand-in so these tests do not depend on the built-in layers."""
 

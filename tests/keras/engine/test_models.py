@@ -13,11 +13,6 @@ from savedflow import keras
 from savedflow.keras import layers
 
 
-@pytest.fixture(autouse=True)
-def _fresh_session():
-    keras.backend.clear_session()
-
-
 def mlp(name="3_layer_mlp", out=10):
     inputs = keras.Input(shape=(784,), name="digits")
     x = layers.Dense(64, activation="relu", name="dense_1")(inputs)

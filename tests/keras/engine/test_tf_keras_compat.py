@@ -14,11 +14,6 @@ from savedflow.keras import layers
 GOLDEN = Path(__file__).resolve().parents[2] / "goldens" / "tfkeras_functional_adam"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_session():
-    keras.backend.clear_session()
-
-
 def test_tf_keras_config_rebuilds_and_loads_its_save_weights_checkpoint():
     case = json.loads((GOLDEN / "case.json").read_text())
     config = case["notes"]["model_config"]
