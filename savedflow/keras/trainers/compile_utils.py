@@ -42,7 +42,7 @@ def _names_for_outputs(given: list[str] | None, count: int) -> list[str]:
 
 
 def _flat_outputs(value: Any) -> list[Any]:
-    if isinstance(value, Mapping) or isinstance(value, (list, tuple)):
+    if isinstance(value, (Mapping, list, tuple)):
         return tree.flatten(value)
     return [value]
 
@@ -57,6 +57,17 @@ def _align_targets(y: Any, count: int, names: list[str]) -> list[Any]:
     if isinstance(y, Mapping):
         return [y.get(name) for name in names]
     return list(y)
+
+
+def _align_batch(
+    y_true: Any, y_pred: Any, sample_weight: Any, names: list[str]
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """Flat outputs with their targets and sample weights (None each when not given)."""
+    outputs = _flat_outputs(y_pred)
+    targets = _align_targets(y_true, len(outputs), names)
+    if sample_weight is None:
+        return outputs, targets, [None] * len(outputs)
+    return outputs, targets, _align_targets(sample_weight, len(outputs), names)
 
 
 def _loss_object(identifier: Any) -> Any:
@@ -113,13 +124,7 @@ class LossesContainer:
         """Total loss for a batch; updates the loss metrics (weighted by batch size, as Keras)."""
         if self._losses is None:
             self.build(y_pred)
-        outputs = _flat_outputs(y_pred)
-        targets = _align_targets(y_true, len(outputs), self._output_names)
-        weights = (
-            _align_targets(sample_weight, len(outputs), self._output_names)
-            if sample_weight is not None
-            else [None] * len(outputs)
-        )
+        outputs, targets, weights = _align_batch(y_true, y_pred, sample_weight, self._output_names)
         total = None
         batch = None
         for index, (loss, target, output, sw, weight) in enumerate(
@@ -285,13 +290,7 @@ class MetricsContainer:
         """Update every metric with the batch."""
         if not self._built:
             self.build(y_true, y_pred, losses_container)
-        outputs = _flat_outputs(y_pred)
-        targets = _align_targets(y_true, len(outputs), self._output_names)
-        weights = (
-            _align_targets(sample_weight, len(outputs), self._output_names)
-            if sample_weight is not None
-            else [None] * len(outputs)
-        )
+        outputs, targets, weights = _align_batch(y_true, y_pred, sample_weight, self._output_names)
         for target, output, sw, plain, weighted in zip(
             targets, outputs, weights, self._per_output, self._weighted_per_output
         ):
