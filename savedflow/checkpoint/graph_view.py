@@ -27,7 +27,6 @@ For *restoring* slots, see :mod:`savedflow.checkpoint.slots`.
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,8 +184,3 @@ class ObjectGraphView:
                         path = slot_variable_path(original.path, opt_node.path, slot_name)
                         nodes.append(GraphNode(slot, slot_id, path))
                     opt_node.slot_refs.append(SlotReference(original.node_id, slot_name, slot_id))
-
-
-def iter_objects(root: Trackable) -> Iterator[Trackable]:
-    """Every object reachable from ``root``, breadth-first (slot variables included)."""
-    yield from ObjectGraphView(root).list_objects()

@@ -91,15 +91,6 @@ class CheckpointPosition:
         """Bind ``trackable`` to this node and restore it and its descendants."""
         self.checkpoint.restore_into(self.proto_id, trackable)
 
-    def is_simple_variable(self) -> bool:
-        """True for a node holding exactly one VARIABLE_VALUE and no children."""
-        node = self.object_proto
-        return (
-            len(node.attributes) == 1
-            and node.attributes[0].name == "VARIABLE_VALUE"
-            and not node.children
-        )
-
     def value_tensors(self) -> dict[str, np.ndarray]:
         """This node's checkpointed tensors by attribute name (read now, as numpy)."""
         out = {}

@@ -34,7 +34,6 @@ from savedflow.errors import CorruptCheckpointError, OutOfRangeError
 from savedflow.tracking.base import Trackable
 
 ITERATOR_STATE_NAME = "ITERATOR_STATE_SAVEDFLOW"
-TF_ITERATOR_ATTRIBUTE = "ITERATOR"  # TF's attribute name (tensor key suffix ITERATOR_STATE)
 _STATE_VERSION = 1
 
 

@@ -22,10 +22,6 @@ def is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(type(value), "_fields")
 
 
-def _is_structure(value: Any) -> bool:
-    return isinstance(value, (tuple, Mapping))
-
-
 def flatten(structure: Any) -> list[Any]:
     """The leaves of ``structure`` in TF's nest order (dict keys sorted)."""
     if isinstance(structure, Mapping):
