@@ -107,12 +107,15 @@ def pack_sequence_as(structure: Any, flat_sequence: list[Any]) -> Any:
       ValueError: the number of leaves differs.
     """
     flat = list(flat_sequence)
-    expected = len(flatten(structure))
-    if expected != len(flat):
+    try:
+        value, used = _pack(structure, flat, 0)
+    except IndexError:
+        used = -1
+    if used != len(flat):  # counted only on a mismatch: packing is on every function call
         raise ValueError(
-            f"Structure had {expected} elements, but flat_sequence had {len(flat)} elements."
+            f"Structure had {len(flatten(structure))} elements, "
+            f"but flat_sequence had {len(flat)} elements."
         )
-    value, _ = _pack(structure, flat, 0)
     return value
 
 
