@@ -275,7 +275,10 @@ class ConcreteFunction:
                 forward = self._trace_graph(args, kwargs, flat, key)
             if forward is not None:
                 caps = [v._sf_read() for v in self._captures]
-                result = _detach_outside_tapes(self._pack(forward(*flat, *caps)))
+                outputs = forward(*flat, *caps)
+                if not state.recording and state.observer is None:  # plain tensors, as in TF
+                    outputs = tuple(t.detach() if t.requires_grad else t for t in outputs)
+                result = self._pack(outputs)
                 if call_observers:
                     _notify_observers(self, _graph_module_of(forward))
                 return result
