@@ -170,10 +170,10 @@ class RNN(Layer):
     def _loop(self, x: torch.Tensor, states: list, mask: Any, training: bool) -> tuple:
         if hasattr(self.cell, "reset_dropout_mask"):
             self.cell.reset_dropout_mask()
+        kwargs = {"training": training} if _accepts_training(self.cell) else {}
         outputs = []
         prev_out = None
         for t in range(x.shape[1]):
-            kwargs = {"training": training} if _accepts_training(self.cell) else {}
             out, new_states = self.cell.call(x[:, t], states, **kwargs)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
             if mask is not None:
