@@ -189,6 +189,23 @@ _ORDERED_CODE_SPECIAL = re.compile(rb"[\x00\xff]")
 _ORDERED_CODE_ESCAPES = {b"\x00": b"\x00\xff", b"\xff": b"\xff\x00"}
 
 
+def slice_bounds(
+    extents: list[tuple[int, int]], shape: tuple[int, ...]
+) -> list[tuple[int, int]] | None:
+    """``(start, stop)`` per dimension of a slice, or None if an extent lies outside ``shape``.
+
+    ``extents`` holds ``(start, length)`` per dimension (length -1 = up to the dimension's end);
+    the caller checks that it has one extent per dimension.
+    """
+    bounds = []
+    for (start, length), size in zip(extents, shape):
+        stop = size if length == -1 else start + length
+        if start < 0 or length < -1 or stop > size:
+            return None
+        bounds.append((start, stop))
+    return bounds
+
+
 def encode_tensor_name_slice(name: bytes, extents: list[tuple[int, int]]) -> bytes:
     """The index key of one slice of a partitioned tensor (length -1 means the whole dimension)."""
     # OrderedCode escapes each 0x00 as 00 ff and each 0xff as ff 00, in one pass over the name.

@@ -29,6 +29,7 @@ from savedflow.formats._bundle_data import (
     decode_string_tensor,
     decode_variant_tensor,
     encode_tensor_name_slice,
+    slice_bounds,
 )
 from savedflow.formats.crc32c import combine, mask
 from savedflow.formats.protos import tensor_bundle_pb2
@@ -373,13 +374,10 @@ class BundleReader:
     ) -> tuple[slice, ...]:
         if len(extents) != len(shape):
             raise self._error(f"slice {extents} of {key!r} does not match rank {len(shape)}")
-        index = []
-        for (start, length), size in zip(extents, shape):
-            stop = size if length == -1 else start + length
-            if start < 0 or length < -1 or stop > size:
-                raise self._error(f"slice {extents} of {key!r} lies outside shape {list(shape)}")
-            index.append(slice(start, stop))
-        return tuple(index)
+        bounds = slice_bounds(extents, shape)
+        if bounds is None:
+            raise self._error(f"slice {extents} of {key!r} lies outside shape {list(shape)}")
+        return tuple(slice(start, stop) for start, stop in bounds)
 
     def _flat_view(self, key: str, entry: Any, info: dt.DataTypeInfo, out: Any) -> memoryview:
         """``out`` as a flat writable byte view, after checking it can hold the tensor."""

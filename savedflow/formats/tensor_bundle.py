@@ -31,6 +31,7 @@ from savedflow.formats._bundle_data import (
     encode_string_tensor,
     encode_tensor_name_slice,
     encode_variant_tensor,
+    slice_bounds,
     string_array,
 )
 from savedflow.formats._bundle_reader import BundleReader
@@ -88,14 +89,11 @@ def _slice_box(
         raise InvalidArgumentError(
             f"Slice of {name!r} has {len(extents)} extents for shape {list(full_shape)}"
         )
-    box = []
-    for (start, length), size in zip(extents, full_shape):
-        stop = size if length == -1 else start + length
-        if start < 0 or length < -1 or stop > size or (length == -1 and start != 0):
-            raise InvalidArgumentError(
-                f"Slice {list(extents)} of {name!r} lies outside shape {list(full_shape)}"
-            )
-        box.append((start, stop))
+    box = slice_bounds(extents, full_shape)
+    if box is None or any(length == -1 and start != 0 for start, length in extents):
+        raise InvalidArgumentError(
+            f"Slice {list(extents)} of {name!r} lies outside shape {list(full_shape)}"
+        )
     return box
 
 
