@@ -33,6 +33,7 @@ import torch
 
 from savedflow import errors
 from savedflow.keras import backend
+from savedflow.keras.keras_tensor import is_keras_tensor
 from savedflow.keras.layers.input_spec import InputSpec, assert_input_compatibility
 from savedflow.keras.utils import call_context as _ctx
 from savedflow.keras.utils import layer_tracking, layer_utils, tree
@@ -519,7 +520,7 @@ class Layer(Module):
             if callable(loss) and not isinstance(loss, (torch.Tensor, Variable)):
                 self._callable_losses.append(loss)
                 continue
-            if layer_utils.is_symbolic(loss):
+            if is_keras_tensor(loss):
                 layer_utils.add_symbolic_loss(self, loss)
                 continue
             if not context.in_call:

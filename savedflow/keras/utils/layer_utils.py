@@ -91,10 +91,6 @@ def any_symbolic(structure: Any) -> bool:
     return any(isinstance(x, KerasTensor) for x in tree.flatten(structure))
 
 
-def is_symbolic(x: Any) -> bool:
-    return isinstance(x, KerasTensor)
-
-
 # --- weights ----------------------------------------------------------------------------------
 
 
