@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from savedflow.keras.initializers._dtypes import to_torch_dtype
 from savedflow.keras.initializers.initializer import (
     Initializer,
     default_device,
     float_dtype,
     normalize_shape,
+    to_torch_dtype,
 )
 
 

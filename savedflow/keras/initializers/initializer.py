@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from savedflow.keras.initializers._dtypes import is_floating, to_torch_dtype
+from savedflow.ops.tensor_conversion import torch_dtype
 
 
 class Initializer:
@@ -56,10 +56,15 @@ def normalize_shape(shape: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
+def to_torch_dtype(dtype: Any) -> torch.dtype:
+    """The torch dtype for ``dtype`` (anything ``savedflow.as_dtype`` takes); None is float32."""
+    return torch.float32 if dtype is None else torch_dtype(dtype)
+
+
 def float_dtype(dtype: Any, initializer: str) -> torch.dtype:
     """Resolves ``dtype`` and checks it is floating point, as Keras's random initializers do."""
     result = to_torch_dtype(dtype)
-    if not is_floating(result):
+    if not result.is_floating_point:
         raise ValueError(
             f"Expected floating point type for initializer {initializer}. Received: dtype={dtype}"
         )

@@ -19,6 +19,7 @@ from savedflow.keras.initializers.initializer import (
     default_device,
     float_dtype,
     normalize_shape,
+    to_torch_dtype,
 )
 from savedflow.ops.fx_random import fresh_generator
 
@@ -95,8 +96,6 @@ class RandomUniform(Initializer):
 
 
 def _any_numeric(dtype: Any) -> torch.dtype:
-    from savedflow.keras.initializers._dtypes import to_torch_dtype
-
     result = to_torch_dtype(dtype)
     if result == torch.bool or result.is_complex:
         raise ValueError(f"Invalid dtype {dtype} for RandomUniform; use a numeric dtype.")
