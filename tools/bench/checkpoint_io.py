@@ -27,10 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _timing import durations
 
 REPO = Path(__file__).resolve().parents[2]
 TF_PYTHON = Path("/root/.cache/savedflow/tf-2.21/bin/python")
@@ -87,12 +87,7 @@ def _settle(directory: str, stem: str) -> None:
 
 
 def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(durations(fn, repeats))
 
 
 def _bench_dir(

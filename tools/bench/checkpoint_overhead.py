@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import durations
 
 TF_SCRIPT = r"""
 import json, os, sys, time
@@ -57,12 +58,7 @@ print(json.dumps({"times": times, "ok": bool(ok)}))
 
 
 def _best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(durations(fn, repeats))
 
 
 def _model(n: int, elems: int):
@@ -141,11 +137,7 @@ def bench_restore(n: int, elems: int, prefix: str, repeats: int) -> list[float]:
     module = sf.Module()
     module.vs = [sf.Variable(np.zeros(elems, np.float32)) for _ in range(n)]
     ckpt = sf.train.Checkpoint(model=module)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        ckpt.read(prefix).assert_consumed()
-        times.append(time.perf_counter() - start)
+    times = durations(lambda: ckpt.read(prefix).assert_consumed(), repeats)
     expected = np.float32(n - 1) + np.float32(7) * np.float32(1e-3)
     assert module.vs[-1].numpy()[7] == expected, "restored values are wrong"
     return times

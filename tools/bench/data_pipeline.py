@@ -6,20 +6,14 @@ Prints seconds per epoch and the ratio against a hand-written torch loop over th
 
 from __future__ import annotations
 
-import time
-
 import torch
+from _timing import durations
 
 import savedflow as tf
 
 
 def _time(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return min(durations(fn, repeats))
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ import time
 from typing import Any
 
 import numpy as np
+from _timing import durations
 
 DEFAULT_TF_PYTHON = "/root/.cache/savedflow/tf-2.21/bin/python"
 MODELS = {
@@ -79,12 +80,7 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _median_latency(fn: Any, repeats: int = 50) -> float:
     fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(durations(fn, repeats))
 
 
 # --- worker side ----------------------------------------------------------------------------
