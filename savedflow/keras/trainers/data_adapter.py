@@ -163,7 +163,8 @@ class DataHandler:
         self._epochs = epochs
         self._steps_per_epoch = steps_per_epoch
         self._shuffle = shuffle
-        self._class_weight = class_weight
+        # class index -> weight, built once (not per batch)
+        self._class_table = None if class_weight is None else _class_weight_table(class_weight)
         self._array_mode = _is_array_data(x)
         self._iterator: Iterator[Any] | None = None
         self._insufficient_data = False
@@ -239,8 +240,8 @@ class DataHandler:
             x = _take(self._x, index)
             y = _take(self._y, index)
             sw = _take(self._sw, index)
-            if self._class_weight is not None and y is not None:
-                sw = _apply_class_weight(y, sw, self._class_weight)
+            if self._class_table is not None and y is not None:
+                sw = _apply_class_weight(y, sw, self._class_table)
             yield pack_x_y_sample_weight(x, y, sw)
 
     def _dataset_batches(self) -> Iterator[Any]:
@@ -268,9 +269,9 @@ class DataHandler:
                     self._ran_out(limit)
                 break
             count += 1
-            if self._class_weight is not None:
+            if self._class_table is not None:
                 x, y, sw = unpack_x_y_sample_weight(batch)
-                batch = pack_x_y_sample_weight(x, y, _apply_class_weight(y, sw, self._class_weight))
+                batch = pack_x_y_sample_weight(x, y, _apply_class_weight(y, sw, self._class_table))
             yield batch
         if self._known_steps is None:
             self._known_steps = count
@@ -301,16 +302,19 @@ def _cardinality(dataset: Any) -> int | None:
     return value if value >= 0 else None
 
 
-def _apply_class_weight(
-    y: Any, sample_weight: Any, class_weight: Mapping[int, float]
-) -> torch.Tensor:
+def _class_weight_table(class_weight: Mapping[int, float]) -> torch.Tensor:
+    """``class_weight`` as a float32 lookup table indexed by class (absent classes weigh 0)."""
+    table = torch.zeros(max(int(k) for k in class_weight) + 1, dtype=torch.float32)
+    for key, value in class_weight.items():
+        table[int(key)] = float(value)
+    return table
+
+
+def _apply_class_weight(y: Any, sample_weight: Any, table: torch.Tensor) -> torch.Tensor:
     labels = torch.as_tensor(y)
     if labels.dim() > 1 and labels.shape[-1] > 1:
         labels = torch.argmax(labels, dim=-1)
     labels = labels.reshape(labels.shape[0], -1)[:, 0].long()
-    table = torch.zeros(max(int(k) for k in class_weight) + 1, dtype=torch.float32)
-    for key, value in class_weight.items():
-        table[int(key)] = float(value)
     weights = table[labels.clamp(0, table.numel() - 1).cpu()].to(labels.device)
     if sample_weight is not None:
         weights = weights * torch.as_tensor(sample_weight, dtype=weights.dtype).reshape(
