@@ -23,7 +23,6 @@ from savedflow.keras.layers.layer import Layer
 from savedflow.keras.models.functional import Functional
 from savedflow.keras.models.model import Model
 from savedflow.keras.utils import tree
-from savedflow.tracking.base import Trackable
 
 __all__ = ["Sequential"]
 
@@ -193,14 +192,7 @@ class Sequential(Functional):
     def input_spec(self, value: Any) -> None:
         del value
 
-    # --- checkpoint structure and configuration -------------------------------------------
-
-    def _trackable_children(
-        self, save_type: str = "checkpoint", **kwargs: Any
-    ) -> dict[str, Trackable]:
-        children = self._layer_checkpoint_dependencies()
-        children.update(Model._trackable_children(self, save_type, **kwargs))
-        return children
+    # --- configuration -------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
         """``{"name": ..., "layers": [...]}`` with the InputLayer first when the model has one."""
