@@ -124,7 +124,8 @@ def _build(case: Case, into: Path) -> None:
     subprocess.run(cmd, env=_child_env(case), check=True)
 
 
-def _describe(case: Case, built: Path) -> int:
+def _describe(built: Path) -> None:
+    """Print each file built for a case with its size, then the total."""
     total = 0
     for p in sorted(built.rglob("*")):
         if p.is_file():
@@ -132,7 +133,6 @@ def _describe(case: Case, built: Path) -> int:
             total += size
             print(f"    {p.relative_to(built).as_posix():60s} {size:>9d} B")
     print(f"    {'total':60s} {total:>9d} B")
-    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             verb = "writing" if args.write else "would write"
             print(f"{case.name}: {verb} {target}")
-            _describe(case, built)
+            _describe(built)
             if args.write:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copytree(built, target)
