@@ -10,7 +10,7 @@ are float32 scalar tensors under plugin "scalars"; histograms are float64 ``[k, 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -67,12 +67,15 @@ def _metadata(plugin: str, description: str | None, content: bytes = b"") -> Any
     return metadata
 
 
-def _emit(name: str, tensor: tensor_pb2.TensorProto, metadata: Any, step: Any) -> bool:
+def _emit(
+    name: str, make_tensor: Callable[[], tensor_pb2.TensorProto], metadata: Any, step: Any
+) -> bool:
+    """Write one summary value; the tensor is built only when summaries are being recorded."""
     if not should_record_summaries():
         return False
     event = event_pb2.Event(step=writer_lib.resolve_step(step))
     value = event.summary.value.add(tag=name)
-    value.tensor.CopyFrom(tensor)
+    value.tensor.CopyFrom(make_tensor())
     value.metadata.CopyFrom(metadata)
     writer = writer_lib.default_writer()
     assert writer is not None
@@ -96,7 +99,9 @@ def scalar(name: str, data: Any, step: Any = None, description: str | None = Non
             f"summary.scalar({name!r}): data must be a scalar. Received: shape {array.shape}."
         )
     array = array.astype(np.float32)
-    return _emit(name, _tensor_proto(array, dt.DT_FLOAT), _metadata("scalars", description), step)
+    return _emit(
+        name, lambda: _tensor_proto(array, dt.DT_FLOAT), _metadata("scalars", description), step
+    )
 
 
 def histogram_buckets(data: Any, buckets: int | None = None) -> np.ndarray:
@@ -131,11 +136,15 @@ def histogram(
     buckets: int | None = None,
     description: str | None = None,
 ) -> bool:
-    """Write a histogram of ``data`` for TensorBoard's Histograms dashboard."""
-    table = histogram_buckets(data, buckets)
-    return _emit(
-        name, _tensor_proto(table, dt.DT_DOUBLE), _metadata("histograms", description), step
-    )
+    """Write a histogram of ``data`` for TensorBoard's Histograms dashboard.
+
+    The buckets are computed only when summaries are being recorded (as TF's lazy tensor does).
+    """
+
+    def make_tensor() -> tensor_pb2.TensorProto:
+        return _tensor_proto(histogram_buckets(data, buckets), dt.DT_DOUBLE)
+
+    return _emit(name, make_tensor, _metadata("histograms", description), step)
 
 
 def text(name: str, data: Any, step: Any = None, description: str | None = None) -> bool:
@@ -146,7 +155,9 @@ def text(name: str, data: Any, step: Any = None, description: str | None = None)
         array = np.vectorize(
             lambda s: s.encode("utf-8") if isinstance(s, str) else bytes(s), otypes=[object]
         )(np.asarray(data, dtype=object))
-    return _emit(name, _tensor_proto(array, dt.DT_STRING), _metadata("text", description), step)
+    return _emit(
+        name, lambda: _tensor_proto(array, dt.DT_STRING), _metadata("text", description), step
+    )
 
 
 def write(
@@ -166,7 +177,7 @@ def write(
         )
     else:
         proto = _tensor_proto(array, dt.from_numpy(array.dtype).enum)
-    return _emit(tag, proto, metadata, step)
+    return _emit(tag, lambda: proto, metadata, step)
 
 
 def graph(graph_data: Any) -> bool:

@@ -116,8 +116,8 @@ def trace_export(name: str, step: Any = None, profiler_outdir: str | None = None
         _log.warning("trace_export(%r): no default summary writer; nothing written.", name)
     elif graphs:
         graph_def = graph_def_from_fx(graphs)
-        event_step = 0 if step is None and writer_lib.get_step() is None else None
-        event_step = writer_lib.resolve_step(step) if event_step is None else event_step
+        no_step = step is None and writer_lib.get_step() is None
+        event_step = 0 if no_step else writer_lib.resolve_step(step)
         written = summary_ops.write_graph_event(graph_def, event_step)
     trace_off()
     return written
