@@ -57,6 +57,7 @@ import torch
 from savedflow.ops import nest
 from savedflow.ops.function_trace import ConcreteFunction, spec_of
 from savedflow.ops.fx_random import rng_untouched
+from savedflow.ops.tape_state import state
 from savedflow.ops.tensor_spec import TensorSpec
 
 __all__ = ["function", "Function", "ConcreteFunction"]
@@ -372,16 +373,26 @@ def _outputs_as_tensors(result: Any) -> Any:
     if type(result) is torch.Tensor or result is None:
         return result
 
-    def convert(leaf: Any) -> Any:
-        if isinstance(leaf, (bool, int, float, np.ndarray, np.generic)) and not (
-            isinstance(leaf, np.ndarray) and leaf.dtype.kind in "OUS"
-        ):
-            from savedflow.ops.tensor_conversion import to_tensor
+    leaves = nest.flatten(result)
+    if (
+        leaves
+        and not any(map(_is_number, leaves))
+        and not state.recording
+        and state.observer is None
+    ):
+        # Outside tapes and traces the structure is already a fresh one (packed from a graph's
+        # outputs, or rebuilt when detached): nothing to convert, nothing to rebuild.
+        return result
+    from savedflow.ops.tensor_conversion import to_tensor
 
-            return to_tensor(leaf)
-        return leaf
+    return nest.map_structure(lambda leaf: to_tensor(leaf) if _is_number(leaf) else leaf, result)
 
-    return nest.map_structure(convert, result)
+
+def _is_number(leaf: Any) -> bool:
+    """Python numbers and numeric numpy values (a function returns them as tensors)."""
+    if isinstance(leaf, np.ndarray):
+        return leaf.dtype.kind not in "OUS"
+    return isinstance(leaf, (bool, int, float, np.generic))
 
 
 def _ref(instance: Any) -> Callable[[], Any]:
