@@ -18,25 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from savedflow.keras.utils import serialization
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def to_tensor(x: Any) -> torch.Tensor:
-    """Returns a torch tensor for a tensor, a Variable (its current value) or array-like input."""
-    if isinstance(x, torch.Tensor):
-        return x
-    if hasattr(type(x), "_sf_read"):
-        return x._sf_read()
-    value = getattr(x, "value", None)
-    if callable(value):
-        result = value()
-        if isinstance(result, torch.Tensor):
-            return result
-    from savedflow.ops.tensor_conversion import to_tensor as convert
-
-    return convert(x)
+from savedflow.ops.tensor_conversion import to_tensor
 
 
 def softmax(x: Any, axis: int = -1) -> torch.Tensor:

@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from savedflow.keras.activations import to_tensor
 from savedflow.keras.utils import serialization
+from savedflow.ops.tensor_conversion import to_tensor
 
 _EPSILON = 1e-7  # keras.backend.epsilon()
 

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from savedflow.keras.activations import to_tensor
 from savedflow.keras.utils import serialization
 from savedflow.keras.utils.object_registration import get_registered_object
+from savedflow.ops.tensor_conversion import to_tensor
 
 
 def _floatx(value: Any, name: str) -> float:

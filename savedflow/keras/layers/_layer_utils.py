@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from savedflow.keras.activations import to_tensor
+from savedflow.ops.tensor_conversion import to_tensor
 
 
 def value(variable: Any) -> torch.Tensor:
