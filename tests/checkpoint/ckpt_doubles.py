@@ -39,3 +39,13 @@ class SlotOptimizer(AutoTrackable):
 
 def rand(shape, seed=0, dtype=np.float32):
     return np.random.RandomState(seed).standard_normal(shape).astype(dtype)
+
+
+def model_with_slots(value, slot_value):
+    """``(model, optimizer, var)``: ``model.var`` holds ``value``; the optimizer stepped it once."""
+    var = tf.Variable(value)
+    opt = SlotOptimizer()
+    opt.step(var, slot_value)
+    model = AutoTrackable()
+    model.var = var
+    return model, opt, var

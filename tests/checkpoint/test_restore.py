@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckpt_doubles import SlotOptimizer, rand
+from ckpt_doubles import SlotOptimizer, model_with_slots, rand
 
 import savedflow as tf
 from savedflow import errors
@@ -157,11 +157,7 @@ def test_later_restore_wins_over_earlier_deferred(tmp_path):
 
 
 def test_slot_variables_restore_when_created(tmp_path):
-    var = tf.Variable(rand((3,), 3))
-    opt = SlotOptimizer()
-    opt.step(var, 5.0)
-    model = AutoTrackable()
-    model.var = var
+    model, opt, var = model_with_slots(rand((3,), 3), 5.0)
     path = tf.train.Checkpoint(model=model, optimizer=opt).write(str(tmp_path / "s"))
 
     new_var = tf.Variable(np.zeros(3, np.float32))
@@ -185,11 +181,7 @@ def test_slot_variables_restore_when_created(tmp_path):
 
 
 def test_slots_restored_when_variable_is_created_after_optimizer(tmp_path):
-    var = tf.Variable(rand((2,), 4))
-    opt = SlotOptimizer()
-    opt.step(var, 1.0)
-    model = AutoTrackable()
-    model.var = var
+    model, opt, var = model_with_slots(rand((2,), 4), 1.0)
     path = tf.train.Checkpoint(model=model, optimizer=opt).write(str(tmp_path / "s"))
 
     new_opt = SlotOptimizer()
@@ -228,11 +220,7 @@ def test_root_checkpoint_has_self_reference_and_no_counter(tmp_path):
 
 
 def test_options_write_callbacks_and_skip_slot_variables(tmp_path):
-    var = tf.Variable(rand((2,), 6))
-    opt = SlotOptimizer()
-    opt.step(var, 1.0)
-    model = AutoTrackable()
-    model.var = var
+    model, opt, var = model_with_slots(rand((2,), 6), 1.0)
     seen = []
     options = tf.train.CheckpointOptions(
         experimental_write_callbacks=[seen.append, lambda: seen.append("no-arg")],
