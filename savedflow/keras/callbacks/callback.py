@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -103,8 +103,15 @@ class Callback:
         )
 
 
-def to_python_logs(logs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Logs with tensors turned into Python floats (or numpy arrays for non-scalars)."""
+def to_python_logs(
+    logs: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None,
+) -> dict[str, Any]:
+    """Logs with tensors turned into Python floats (or numpy arrays for non-scalars).
+
+    ``logs`` may be lazy (a zero-argument callable returning them, as graph steps return).
+    """
+    if callable(logs):
+        logs = logs()
     out: dict[str, Any] = {}
     for key, value in (logs or {}).items():
         if hasattr(value, "detach"):
@@ -182,7 +189,7 @@ class CallbackList:
     def _call_batch(self, hook: str, batch: int, logs: Any = None) -> None:
         if not self._batch_hooks:
             return
-        logs = to_python_logs(logs() if callable(logs) else logs)
+        logs = to_python_logs(logs)
         for callback in self.callbacks:
             getattr(callback, hook)(batch, logs=logs)
 

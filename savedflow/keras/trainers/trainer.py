@@ -385,7 +385,7 @@ class Trainer:
                 "Unexpected result of `train_function` (Empty logs): the training data produced no "
                 f"batch in epoch {epoch + 1}. Check the data and `steps_per_epoch`."
             )
-        return dict(to_python_logs(step_logs() if callable(step_logs) else step_logs))
+        return to_python_logs(step_logs)
 
     # --- evaluate / predict -------------------------------------------------------------------
 
@@ -423,9 +423,7 @@ class Trainer:
             callback_list.on_test_batch_end(step, step_logs)
         if not in_fit and handler.inferred_steps != callback_list.params.get("steps"):
             callback_list.params["steps"] = handler.inferred_steps
-        logs = to_python_logs(
-            step_logs() if callable(step_logs) else (step_logs or self.get_metrics_result())
-        )
+        logs = to_python_logs(step_logs or self.get_metrics_result)
         callback_list.on_test_end(logs)
         return self._format_logs(logs, return_dict)
 
@@ -484,7 +482,7 @@ class Trainer:
         handler.inferred_steps = 1
         batch = next(iter(handler.single_pass()))
         step_logs = self.make_train_function()(batch)
-        logs = to_python_logs(step_logs() if callable(step_logs) else step_logs)
+        logs = to_python_logs(step_logs)
         if reset_metrics:
             self.reset_metrics()
         return self._format_logs(logs, return_dict)
@@ -503,7 +501,7 @@ class Trainer:
             self.reset_metrics()
         batch = data_adapter.pack_x_y_sample_weight(*_convert_batch(x, y, sample_weight))
         step_logs = self.make_test_function()(batch)
-        logs = to_python_logs(step_logs() if callable(step_logs) else step_logs)
+        logs = to_python_logs(step_logs)
         return self._format_logs(logs, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
