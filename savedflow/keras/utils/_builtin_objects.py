@@ -11,6 +11,7 @@ tables to search. Nothing named in a config is ever imported.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import sys
@@ -91,7 +92,9 @@ class _LayerTable(Mapping):
 
     _MODELS = ("Model", "Functional", "Sequential")
 
+    @functools.cached_property
     def _exports(self) -> dict[str, str]:
+        """Class name -> module exporting it (built on first lookup, not at import time)."""
         from savedflow.keras import layers
 
         names = {n: "savedflow.keras.layers" for n in layers._EXPORTS if n[:1].isupper()}
@@ -101,7 +104,7 @@ class _LayerTable(Mapping):
         return names
 
     def __getitem__(self, name: str) -> Any:
-        module = self._exports()[name]
+        module = self._exports[name]
         try:
             value = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as err:
@@ -111,7 +114,7 @@ class _LayerTable(Mapping):
         return value
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str) or name not in self._exports():
+        if not isinstance(name, str) or name not in self._exports:
             return False
         try:
             self[name]
@@ -120,10 +123,10 @@ class _LayerTable(Mapping):
         return True
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._exports())
+        return iter(self._exports)
 
     def __len__(self) -> int:
-        return len(self._exports())
+        return len(self._exports)
 
 
 LAYERS = _LayerTable()
