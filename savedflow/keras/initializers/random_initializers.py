@@ -56,8 +56,10 @@ def _uniform(shape, minval, maxval, seed) -> torch.Tensor:
     return out.uniform_(float(minval), float(maxval), generator=_generator(seed))
 
 
-class RandomNormal(Initializer):
-    """Initializer drawing from a normal distribution N(mean, stddev)."""
+class _MeanStddev(Initializer):
+    """Base of RandomNormal and TruncatedNormal: ``_sample(shape, mean, stddev, seed)`` draws."""
+
+    _sample = staticmethod(_normal)
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
         self.mean = mean
@@ -66,10 +68,15 @@ class RandomNormal(Initializer):
 
     def __call__(self, shape: Sequence[int], dtype: Any = None, **kwargs: Any) -> torch.Tensor:
         dtype = float_dtype(dtype, type(self).__name__)
-        return _finish(_normal(normalize_shape(shape), self.mean, self.stddev, self.seed), dtype)
+        values = self._sample(normalize_shape(shape), self.mean, self.stddev, self.seed)
+        return _finish(values, dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomNormal(_MeanStddev):
+    """Initializer drawing from a normal distribution N(mean, stddev)."""
 
 
 class RandomUniform(Initializer):
@@ -102,21 +109,10 @@ def _any_numeric(dtype: Any) -> torch.dtype:
     return result
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(_MeanStddev):
     """Initializer drawing from N(mean, stddev) with values beyond 2 stddevs redrawn."""
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-
-    def __call__(self, shape: Sequence[int], dtype: Any = None, **kwargs: Any) -> torch.Tensor:
-        dtype = float_dtype(dtype, type(self).__name__)
-        values = _truncated(normalize_shape(shape), self.mean, self.stddev, self.seed)
-        return _finish(values, dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+    _sample = staticmethod(_truncated)
 
 
 def compute_fans(shape: Sequence[int]) -> tuple[float, float]:
