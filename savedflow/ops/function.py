@@ -421,8 +421,11 @@ def _call_key(
 
 def _key(value: Any, relax: bool) -> Any:
     """A hashable retracing key: tensor dtype/shape, Variable identity, Python value."""
-    if type(value) is torch.Tensor:
+    kind = type(value)
+    if kind is torch.Tensor:
         return (value.dtype, value.shape) if not relax else ("T", value.dtype, (value.dim(),))
+    if kind is tuple or kind is list:  # before the slower checks below (a batch is a tuple)
+        return (kind.__name__, tuple(_key(v, relax) for v in value))
     if isinstance(value, torch.Tensor):
         shape = tuple(value.shape)
         return ("T", value.dtype, (len(shape),) if relax else shape)
