@@ -23,7 +23,6 @@ __all__ = [
     "DATATYPES",
     "info",
     "from_numpy",
-    "is_fixed_size",
     *(f"DT_{n}" for n in ("INVALID", "FLOAT", "DOUBLE", "INT32", "UINT8", "INT16", "INT8")),
     *(f"DT_{n}" for n in ("STRING", "COMPLEX64", "INT64", "BOOL", "QINT8", "QUINT8", "QINT32")),
     *(f"DT_{n}" for n in ("BFLOAT16", "QINT16", "QUINT16", "UINT16", "COMPLEX128", "HALF")),
@@ -172,8 +171,3 @@ def from_numpy(dtype: np.dtype | type) -> DataTypeInfo:
     if found is None:
         raise InvalidArgumentError(f"numpy dtype has no TensorFlow DataType. Received: dtype={dt}")
     return found
-
-
-def is_fixed_size(dtype: int) -> bool:
-    """True for DataTypes whose elements all have the same byte size in a data file."""
-    return info(dtype).itemsize > 0
