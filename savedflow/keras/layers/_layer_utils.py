@@ -128,7 +128,7 @@ def pad_channels_first(x: torch.Tensor, pads: list[tuple[int, int]], fill: float
     return torch.nn.functional.pad(x, flat, value=fill)
 
 
-def resolve_training(layer: Any, training: Any) -> bool:
+def resolve_training(training: Any) -> bool:
     """``training`` as a bool: None means the Keras learning phase (False outside fit)."""
     if training is None:
         from savedflow.keras import backend

@@ -110,7 +110,7 @@ class BatchNormalization(Layer):
 
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> torch.Tensor:
         x = inputs
-        training = resolve_training(self, training) and self.trainable
+        training = resolve_training(training) and self.trainable
         ndims = x.dim()
         mean_var = value(self.moving_mean)
         if x.dtype != mean_var.dtype and x.dtype in (torch.float16, torch.bfloat16):

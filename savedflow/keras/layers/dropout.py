@@ -63,7 +63,7 @@ class Dropout(Layer):
         return gen
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        if not resolve_training(self, training):
+        if not resolve_training(training):
             return inputs
         rate = float(self.rate)
         if rate == 0.0:

@@ -138,7 +138,7 @@ class RNN(Layer):
         if self.go_backwards:
             x = x.flip(1)
             mask = mask.flip(1) if mask is not None else None
-        training = resolve_training(self, training)
+        training = resolve_training(training)
         states = self._initial_states(x, initial_state)
         fused = None
         if mask is None and not self._uses_dropout(training):

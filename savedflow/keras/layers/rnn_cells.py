@@ -123,7 +123,7 @@ class _Cell(Layer):
     def _inputs_and_state(
         self, inputs: torch.Tensor, h: torch.Tensor, training: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        training = resolve_training(self, training)
+        training = resolve_training(training)
         dp = self._dropout_mask("input", inputs, self.dropout, training)
         rec = self._dropout_mask("recurrent", h, self.recurrent_dropout, training)
         return (inputs if dp is None else inputs * dp), (h if rec is None else h * rec)
