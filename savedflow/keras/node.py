@@ -94,11 +94,3 @@ class Node:
         args = tree.map_structure(substitute, self.call_args)
         kwargs = tree.map_structure(substitute, self.call_kwargs)
         return tuple(args), dict(kwargs)
-
-    def constant_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments that are not symbolic (saved in ``inbound_nodes`` configs)."""
-        out = {}
-        for key, value in self.call_kwargs.items():
-            if not any(isinstance(x, KerasTensor) for x in tree.flatten(value)):
-                out[key] = value
-        return out

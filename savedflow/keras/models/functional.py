@@ -239,12 +239,6 @@ class Functional(Model):
         shapes = [tuple(t.shape) for t in self.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
-    def _input_coordinates(self) -> list[tuple[Any, int, int]]:
-        return [tuple(t._keras_history) for t in self.inputs]
-
-    def _output_coordinates(self) -> list[tuple[Any, int, int]]:
-        return [tuple(t._keras_history) for t in self.outputs]
-
     # --- running --------------------------------------------------------------------------
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:

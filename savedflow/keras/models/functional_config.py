@@ -91,9 +91,7 @@ def _map_leaves(fn: Any, structure: Any) -> Any:
     return fn(structure)
 
 
-def _coordinates(
-    network: Any, tensors: list[KerasTensor], nested: Any, conversion: dict[str, int]
-) -> Any:
+def _coordinates(tensors: list[KerasTensor], nested: Any, conversion: dict[str, int]) -> Any:
     refs = [_tensor_ref(t, conversion) for t in tensors]
     if isinstance(nested, dict):
         keys = sorted(nested)
@@ -119,10 +117,10 @@ def get_network_config(network: Any) -> dict[str, Any]:
         "trainable": network.trainable,
         "layers": layer_configs,
         "input_layers": _coordinates(
-            network, network.inputs, network.__dict__["_keras_nested_inputs"], conversion
+            network.inputs, network.__dict__["_keras_nested_inputs"], conversion
         ),
         "output_layers": _coordinates(
-            network, network.outputs, network.__dict__["_keras_nested_outputs"], conversion
+            network.outputs, network.__dict__["_keras_nested_outputs"], conversion
         ),
     }
 
@@ -141,8 +139,7 @@ def _is_ref(value: Any) -> bool:
 
 
 class _Rebuilder:
-    def __init__(self, custom_objects: dict[str, Any] | None) -> None:
-        self.custom_objects = custom_objects
+    def __init__(self) -> None:
         self.layers: dict[str, Any] = {}
         self.node_index_map: dict[tuple[str, int], int] = {}
         self.node_count: dict[str, int] = {}
@@ -203,7 +200,7 @@ def reconstruct_from_config(
     Raises:
       ValueError: a layer class is unknown, or the config's nodes cannot all be connected.
     """
-    rebuilder = _Rebuilder(custom_objects)
+    rebuilder = _Rebuilder()
     pending: dict[str, collections.deque] = {}
     for layer_data in config["layers"]:
         layer = serialization.deserialize_keras_object(
