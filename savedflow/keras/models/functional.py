@@ -23,15 +23,12 @@ import torch
 
 from savedflow.keras.keras_tensor import KerasTensor
 from savedflow.keras.layers.input_layer import InputLayer
+from savedflow.keras.models.functional_config import node_key
 from savedflow.keras.models.model import Model
 from savedflow.keras.utils import tree
 from savedflow.tracking.base import Trackable
 
 __all__ = ["Functional", "functional_from_config"]
-
-
-def _node_key(layer: Any, node_index: int) -> str:
-    return f"{layer.name}_ib-{node_index}"
 
 
 def _build_map(outputs: list[KerasTensor]) -> tuple[list[Any], dict[Any, int]]:
@@ -89,7 +86,7 @@ def map_graph_network(
             layer_depth[layer] = 0
             layer_indices[layer] = -1
             node_depth[layer._inbound_nodes[0]] = 0
-    network_nodes = {_node_key(n.layer, n.layer._inbound_nodes.index(n)) for n in node_depth}
+    network_nodes = {node_key(n.layer.name, n.layer._inbound_nodes.index(n)) for n in node_depth}
     nodes_by_depth: dict[int, list] = collections.defaultdict(list)
     for node, depth in node_depth.items():
         nodes_by_depth[depth].append(node)

@@ -13,12 +13,13 @@ from typing import Any
 from savedflow.keras.keras_tensor import KerasTensor
 from savedflow.keras.utils import serialization, tree
 
-__all__ = ["get_network_config", "reconstruct_from_config"]
+__all__ = ["get_network_config", "reconstruct_from_config", "node_key"]
 
 _CONSTANT_VALUE = "_CONSTANT_VALUE"
 
 
-def _node_key(name: str, index: int) -> str:
+def node_key(name: str, index: int) -> str:
+    """The key of call ``index`` of layer ``name`` in a network's set of its own nodes."""
     return f"{name}_ib-{index}"
 
 
@@ -36,7 +37,7 @@ def _conversion_map(network: Any) -> dict[str, int]:
     for layer in network.layers:
         kept = 1 if _skips_first_node(layer) else 0
         for index in range(len(layer._inbound_nodes)):
-            key = _node_key(layer.name, index)
+            key = node_key(layer.name, index)
             if key in network._network_nodes:
                 conversion[key] = kept
                 kept += 1
@@ -45,7 +46,7 @@ def _conversion_map(network: Any) -> dict[str, int]:
 
 def _tensor_ref(tensor: KerasTensor, conversion: dict[str, int]) -> list[Any]:
     layer, node_index, tensor_index = tensor._keras_history
-    return [layer.name, conversion.get(_node_key(layer.name, node_index), 0), tensor_index]
+    return [layer.name, conversion.get(node_key(layer.name, node_index), 0), tensor_index]
 
 
 def _serialize_node(node: Any, conversion: dict[str, int]) -> Any:
@@ -106,7 +107,7 @@ def get_network_config(network: Any) -> dict[str, Any]:
     for layer in network.layers:
         inbound = []
         for index, node in enumerate(layer._inbound_nodes):
-            if _node_key(layer.name, index) in network._network_nodes and not node.is_input:
+            if node_key(layer.name, index) in network._network_nodes and not node.is_input:
                 inbound.append(_serialize_node(node, conversion))
         entry = serialization.serialize_keras_object(layer)
         entry["name"] = layer.name
