@@ -26,7 +26,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
+import torch
+
 from savedflow.ops.name_scope import name_scope as _name_scope
+from savedflow.ops.tensor_shape import TensorShape
 from savedflow.tracking.autotrackable import AutoTrackable
 from savedflow.variables import Variable
 
@@ -191,15 +194,7 @@ def _collect_leaves(
         out.append((path, value))
 
 
-def _atomic_sequences() -> tuple[type, ...]:
-    import torch
-
-    from savedflow.ops.tensor_shape import TensorShape
-
-    return (torch.Size, TensorShape)
-
-
-_ATOMIC_SEQUENCES = _atomic_sequences()
+_ATOMIC_SEQUENCES = (torch.Size, TensorShape)
 # Types that are never containers: checked first, it is the common case.
 _FAST_LEAVES = (Variable, Module, int, float, str, bytes, type(None), _name_scope)
 
