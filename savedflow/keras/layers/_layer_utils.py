@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from savedflow.keras import activations, constraints, initializers, regularizers
 from savedflow.ops.tensor_conversion import to_tensor
 
 
@@ -137,3 +138,38 @@ def resolve_training(training: Any) -> bool:
     if isinstance(training, torch.Tensor):
         training = bool(training.item())
     return bool(training)
+
+
+def add_kernel_and_bias(
+    layer: Any, kernel_shape: tuple[int, ...], bias_shape: tuple[int, ...]
+) -> None:
+    """Creates ``layer.kernel`` and ``layer.bias`` (None without ``use_bias``) from the layer's
+    ``kernel_*``/``bias_*`` initializer, regularizer and constraint attributes (Dense, Conv)."""
+    layer.kernel = layer.add_weight(
+        "kernel", shape=kernel_shape, initializer=layer.kernel_initializer,
+        regularizer=layer.kernel_regularizer, constraint=layer.kernel_constraint,
+        dtype=layer.dtype, trainable=True,
+    )  # fmt: skip
+    layer.bias = None
+    if layer.use_bias:
+        layer.bias = layer.add_weight(
+            "bias", shape=bias_shape, initializer=layer.bias_initializer,
+            regularizer=layer.bias_regularizer, constraint=layer.bias_constraint,
+            dtype=layer.dtype, trainable=True,
+        )  # fmt: skip
+
+
+def kernel_bias_config(layer: Any) -> dict[str, Any]:
+    """The activation, use_bias and kernel/bias/activity config entries of Dense and Conv, in
+    tf.keras's key order."""
+    return {
+        "activation": activations.serialize(layer.activation),
+        "use_bias": layer.use_bias,
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        "kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
+        "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+        "activity_regularizer": regularizers.serialize(layer.activity_regularizer),
+        "kernel_constraint": constraints.serialize(layer.kernel_constraint),
+        "bias_constraint": constraints.serialize(layer.bias_constraint),
+    }

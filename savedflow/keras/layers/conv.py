@@ -14,7 +14,9 @@ import torch.nn.functional as F
 
 from savedflow.keras import activations, constraints, initializers, regularizers
 from savedflow.keras.layers._layer_utils import (
+    add_kernel_and_bias,
     conv_output_length,
+    kernel_bias_config,
     normalize_data_format,
     normalize_padding,
     normalize_tuple,
@@ -117,26 +119,7 @@ class Conv(Layer):
                 f"(full input shape is {tuple(dims)})."
             )
         kernel_shape = (*self.kernel_size, channels // self.groups, self.filters)
-        self.kernel = self.add_weight(
-            "kernel",
-            shape=kernel_shape,
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            dtype=self.dtype,
-            trainable=True,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                dtype=self.dtype,
-                trainable=True,
-            )
+        add_kernel_and_bias(self, kernel_shape, (self.filters,))
         axis = 1 if self.data_format == "channels_first" else self.rank + 1
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: channels})
         self.built = True
@@ -222,17 +205,9 @@ class Conv(Layer):
                 "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate,
                 "groups": self.groups,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
             }
         )
+        config.update(kernel_bias_config(self))
         return config
 
 

@@ -8,7 +8,12 @@ import torch
 import torch.nn.functional as F
 
 from savedflow.keras import activations, constraints, initializers, regularizers
-from savedflow.keras.layers._layer_utils import shape_list, value
+from savedflow.keras.layers._layer_utils import (
+    add_kernel_and_bias,
+    kernel_bias_config,
+    shape_list,
+    value,
+)
 from savedflow.keras.layers.input_spec import InputSpec
 from savedflow.keras.layers.layer import Layer
 
@@ -66,27 +71,7 @@ class Dense(Layer):
                 f"Found None. Full input shape received: {tuple(dims)}"
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last_dim})
-        self.kernel = self.add_weight(
-            "kernel",
-            shape=(last_dim, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            dtype=self.dtype,
-            trainable=True,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                dtype=self.dtype,
-                trainable=True,
-            )
-        else:
-            self.bias = None
+        add_kernel_and_bias(self, (last_dim, self.units), (self.units,))
         self.built = True
 
     def call(self, inputs: Any) -> torch.Tensor:
@@ -111,18 +96,6 @@ class Dense(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-            }
-        )
+        config["units"] = self.units
+        config.update(kernel_bias_config(self))
         return config
