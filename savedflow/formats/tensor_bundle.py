@@ -236,10 +236,6 @@ class BundleWriter:
                 f"{[stop - start for start, stop in box]}. Received: {info.name} {list(array.shape)}"
             )
         full = self._full_entry(name, name_bytes, info, full_shape, box)
-        extents = [
-            (start, -1 if (start, stop) == (0, size) and length == -1 else stop - start)
-            for (start, stop), (_, length), size in zip(box, extents, full_shape)
-        ]
         slice_key = encode_tensor_name_slice(name_bytes, extents)
         entry = self._write_entry(name, info, array)
         if not full.slices:
