@@ -30,12 +30,8 @@ from savedflow.ops.function_observers import (
     _restore_variables,
     _variable_creation_error,
 )
-from savedflow.ops.fx_tracer import (
-    GraphRecording,
-    preserved_rng,
-    rng_states,
-    trace_to_graph_module,
-)
+from savedflow.ops.fx_random import preserved_rng, rng_states
+from savedflow.ops.fx_tracer import GraphRecording, trace_to_graph_module
 from savedflow.ops.tape_state import state
 from savedflow.ops.tensor_spec import TensorSpec
 

@@ -13,9 +13,9 @@ in-place ops on graph inputs.
 Random ops are recorded with the generator they draw from (an explicit generator becomes an
 attribute of the GraphModule; otherwise the device's default generator), so every replay draws
 fresh numbers from it, as TF's stateful random ops do in a graph. The recorder keeps each
-generator's state from before its first use (:func:`rng_states`), so a replay can be checked
-against the recorded run and a trace can leave the generators as it found them; see
-:mod:`savedflow.ops.fx_random`.
+generator's state from before its first use, so a replay can be checked against the recorded
+run and a trace can leave the generators as it found them (:func:`rng_states` and
+:func:`preserved_rng` in :mod:`savedflow.ops.fx_random`).
 """
 
 from __future__ import annotations
@@ -34,16 +34,12 @@ from savedflow.ops.fx_random import (
     GeneratorUses,
     UnrecordableGenerator,
     is_random,
-    preserved_rng,
-    rng_states,
 )
 from savedflow.ops.tensor_compat import _printing
 
 __all__ = [
     "GraphRecording",
     "NotTraceable",
-    "preserved_rng",
-    "rng_states",
     "trace_to_graph_module",
 ]
 
