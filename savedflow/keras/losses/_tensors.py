@@ -43,8 +43,6 @@ def remove_squeezable_dimensions(
 def broadcast_weights(weights: Any, values: torch.Tensor) -> torch.Tensor:
     """``sample_weight`` aligned with per-sample ``values`` and broadcast to their shape."""
     w = as_tensor(weights, values)
-    if w.dim() == values.dim() + 1 and w.shape[-1] == 1:
-        w = w.squeeze(-1)
     while w.dim() > values.dim() and w.shape[-1] == 1:
         w = w.squeeze(-1)
     while 0 < w.dim() < values.dim():
