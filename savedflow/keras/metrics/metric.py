@@ -18,6 +18,7 @@ from savedflow.keras.losses._tensors import (
     remove_squeezable_dimensions,
 )
 from savedflow.keras.losses.functions import valid_mask
+from savedflow.ops.tensor_conversion import torch_dtype
 from savedflow.tracking.base import Trackable
 
 
@@ -73,8 +74,7 @@ class Metric(Trackable):
         del kwargs
         from savedflow.variables import Variable
 
-        torch_dtype = _torch_dtype(dtype or self._dtype)
-        value = torch.zeros(tuple(shape), dtype=torch_dtype)
+        value = torch.zeros(tuple(shape), dtype=torch_dtype(dtype or self._dtype))
         if initializer not in (None, "zeros"):
             value = value + float(initializer)
         variable = Variable(value, trainable=False, name=name)
@@ -130,12 +130,6 @@ class Metric(Trackable):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
-
-
-def _torch_dtype(dtype: Any) -> torch.dtype:
-    from savedflow.ops.tensor_conversion import torch_dtype
-
-    return torch_dtype(dtype)
 
 
 class Reduce(Metric):
