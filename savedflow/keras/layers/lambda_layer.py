@@ -28,6 +28,10 @@ from savedflow.errors import UnsafeLoadError
 from savedflow.keras import activations
 from savedflow.keras.layers._layer_utils import is_shape, shape_list
 from savedflow.keras.layers.layer import Layer
+from savedflow.keras.utils.object_registration import (
+    _GLOBAL_CUSTOM_NAMES,
+    get_registered_object,
+)
 
 __all__ = ["Lambda", "safe_mode_scope", "in_safe_mode"]
 
@@ -58,10 +62,6 @@ def in_safe_mode() -> bool:
 
 def _registered_name(fn: Any) -> str | None:
     """The name under which ``fn`` can be found again without running stored code."""
-    try:
-        from savedflow.keras.utils.object_registration import _GLOBAL_CUSTOM_NAMES
-    except ImportError:
-        _GLOBAL_CUSTOM_NAMES = {}
     if fn in _GLOBAL_CUSTOM_NAMES:
         return _GLOBAL_CUSTOM_NAMES[fn]
     name = getattr(fn, "__name__", None)
@@ -113,10 +113,6 @@ def _parse_fn(config: dict, key: str, custom_objects: Any, safe_mode: bool | Non
     if kind == "raw":
         return raw
     if kind == "function":
-        if custom_objects and raw in custom_objects:
-            return custom_objects[raw]
-        from savedflow.keras.utils.object_registration import get_registered_object
-
         found = get_registered_object(raw, custom_objects, activations.ALL_OBJECTS)
         if found is None:
             raise ValueError(
