@@ -50,7 +50,6 @@ __all__ = [
     "commit_bundle",
     "cleanup_stale_temp_files",
     "delete_checkpoint",
-    "fsync_directory",
     "move_to_trash",
     "remove_files",
     "write_checkpoint_state",
@@ -70,20 +69,6 @@ def crash_point(name: str) -> None:
     """Kill this process with SIGKILL if the crash-injection variable names ``name`` (tests only)."""
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def fsync_directory(path: str) -> None:
-    """Make renames and deletions inside ``path`` durable (no-op where directories can't be opened)."""
-    try:
-        fd = os.open(path or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -262,7 +247,7 @@ def _rename_into_place(temp: str, prefix: str, fsync: bool) -> None:
     crash_point("index_renamed")
     _remove_quietly(stale)
     if fsync:
-        fsync_directory(os.path.dirname(prefix))
+        checkpoint_state.fsync_directory(os.path.dirname(prefix))
 
 
 def move_to_trash(prefix: str) -> tuple[list[str], int]:

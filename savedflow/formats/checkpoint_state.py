@@ -30,6 +30,7 @@ __all__ = [
     "generate_checkpoint_state",
     "update_checkpoint_state",
     "atomic_write",
+    "fsync_directory",
 ]
 
 DEFAULT_FILENAME = "checkpoint"
@@ -139,16 +140,21 @@ def atomic_write(path: str, data: bytes) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    fsync_directory(directory)
+
+
+def fsync_directory(path: str) -> None:
+    """Make renames and deletions inside ``path`` durable (no-op where directories can't be opened)."""
     try:
-        dir_fd = os.open(directory, os.O_RDONLY)
+        fd = os.open(path or ".", os.O_RDONLY)
     except OSError:  # pragma: no cover - e.g. Windows cannot open directories
         return
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     except OSError:  # pragma: no cover - some filesystems refuse directory fsync
         pass
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 def update_checkpoint_state(
