@@ -45,7 +45,6 @@ class BackupAndRestore(Callback):
         self._epoch_var: Any = None
         self._batches_seen = 0
         self._current_epoch = 0
-        self._completed = False
 
     def _implements_batch_hooks(self) -> bool:
         return self.save_freq != "epoch"
@@ -67,7 +66,6 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Restore from the latest backup and tell fit where to resume."""
         manager = self._state()
-        self._completed = False
         if manager.latest_checkpoint:
             manager.checkpoint.restore(manager.latest_checkpoint)
             saved_epoch = int(self._epoch_var.numpy())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from savedflow.keras.callbacks._monitor import log, monitor_op
@@ -130,13 +129,3 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
-
-    def _get_most_recently_modified_file_matching_pattern(self, pattern: str) -> str | None:
-        directory, base = os.path.split(pattern)
-        regex = "^" + re.sub(r"{.*}", r".*", base) + "$"
-        candidates = []
-        for name in os.listdir(directory or "."):
-            if re.match(regex, name):
-                path = os.path.join(directory, name)
-                candidates.append((os.path.getmtime(path), path))
-        return max(candidates)[1] if candidates else None
