@@ -5,12 +5,7 @@ import pytest
 import torch
 from layer_test_util import run_layer_test
 
-from savedflow.keras import backend, layers
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    backend.clear_session()
+from savedflow.keras import layers
 
 
 def test_dense_shapes_weights_and_config():

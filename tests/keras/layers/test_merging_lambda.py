@@ -7,13 +7,8 @@ import torch
 from layer_test_util import run_layer_test
 
 from savedflow.errors import UnsafeLoadError
-from savedflow.keras import backend, layers
+from savedflow.keras import layers
 from savedflow.keras.utils.object_registration import register_keras_serializable
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    backend.clear_session()
 
 
 def test_add_multiply_and_broadcasting():

@@ -5,12 +5,7 @@ import pytest
 import torch
 from layer_test_util import run_layer_test
 
-from savedflow.keras import backend, layers
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    backend.clear_session()
+from savedflow.keras import layers
 
 
 def test_batch_norm_weights_are_named_and_moving_stats_non_trainable():

@@ -5,12 +5,7 @@ import pytest
 import torch
 from layer_test_util import run_layer_test
 
-from savedflow.keras import activations, backend, layers
-
-
-@pytest.fixture(autouse=True)
-def _fresh_names():
-    backend.clear_session()
+from savedflow.keras import activations, layers
 
 
 @pytest.mark.parametrize(
