@@ -70,6 +70,19 @@ def _same_results(graph_out: tuple[torch.Tensor, ...], eager_out: list[torch.Ten
     return True
 
 
+def _graph_outputs(result: Any) -> list[Any]:
+    """The leaves of a function's result; a graph returns tensors and keeps constants.
+
+    Raises:
+      _NotGraphable: a leaf is neither a tensor nor a constant.
+    """
+    out_flat = nest.flatten(result)
+    for leaf in out_flat:
+        if not isinstance(leaf, (torch.Tensor, type(None), int, float, bool, str, bytes)):
+            raise _NotGraphable(f"returns a {type(leaf).__name__}")
+    return out_flat
+
+
 def _graph_key(flat: Any) -> tuple[tuple[torch.dtype, torch.Size, torch.device], ...]:
     """Which recorded graph serves these tensor arguments: one per dtypes, shapes and devices.
 
@@ -192,10 +205,14 @@ class ConcreteFunction:
     @property
     def inputs(self) -> list[TensorSpec]:
         """Specs of the graph inputs: flat tensor arguments, then captured Variables."""
-        flat = [
+        captured = [TensorSpec(v.shape, v.dtype, v._shared_name) for v in self._captures]
+        return self._argument_specs() + captured
+
+    def _argument_specs(self) -> list[TensorSpec]:
+        """The TensorSpecs of the input signature, flat (one per tensor argument)."""
+        return [
             s for s in nest.flatten(self.structured_input_signature) if isinstance(s, TensorSpec)
         ]
-        return flat + [TensorSpec(v.shape, v.dtype, v._shared_name) for v in self._captures]
 
     @property
     def outputs(self) -> list[TensorSpec]:
@@ -359,9 +376,7 @@ class ConcreteFunction:
         propagated for other sizes keeps the traced dimensions (they are then right for every
         call it serves).
         """
-        specs = [
-            s for s in nest.flatten(self.structured_input_signature) if isinstance(s, TensorSpec)
-        ]
+        specs = self._argument_specs()
         if len(specs) != len(flat) or all(s.shape.is_fully_defined() for s in specs):
             return
         try:
@@ -389,10 +404,7 @@ class ConcreteFunction:
         flat: list[torch.Tensor],
         snapshots: dict[int, torch.Tensor],
     ) -> Any:
-        out_flat = nest.flatten(result)
-        for leaf in out_flat:
-            if not isinstance(leaf, (torch.Tensor, type(None), int, float, bool, str, bytes)):
-                raise _NotGraphable(f"returns a {type(leaf).__name__}")
+        out_flat = _graph_outputs(result)
         expected = [leaf for leaf in out_flat if isinstance(leaf, torch.Tensor)]
         graph_module = recording.finish(expected)
         # An outer function's recording must not see the check; random ops draw the numbers the
@@ -411,11 +423,7 @@ class ConcreteFunction:
             forward = CompiledGraph(graph_module, self.name)
         self._graphs[key] = forward
         # A signature with fully defined tensor shapes has exactly one graph: skip the lookup.
-        exact = all(
-            s.shape.is_fully_defined()
-            for s in nest.flatten(self.structured_input_signature)
-            if isinstance(s, TensorSpec)
-        )
+        exact = all(s.shape.is_fully_defined() for s in self._argument_specs())
         self._only_forward = forward if exact and len(self._graphs) == 1 else None
         self._only_devices = tuple(device for _, _, device in key)
         return forward
@@ -468,10 +476,7 @@ class ConcreteFunction:
             observer = _FxObserver({id(v): c for v, c in zip(captures, caps)}, self._mutating)
             with _observing(observer, pause_tapes=True):
                 out = self._fn(*call_args, **call_kwargs)
-            out_flat = nest.flatten(out)
-            for leaf in out_flat:
-                if not isinstance(leaf, (torch.Tensor, type(None), int, float, bool, str, bytes)):
-                    raise _NotGraphable(f"returns a {type(leaf).__name__}")
+            out_flat = _graph_outputs(out)
             holder["template"], holder["flat"] = out, out_flat
             return tuple(leaf for leaf in out_flat if isinstance(leaf, torch.Tensor))
 
