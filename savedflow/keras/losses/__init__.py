@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ from savedflow.keras.losses.functions import (
     squared_hinge,
 )
 from savedflow.keras.losses.loss import Loss, LossFunctionWrapper, Reduction, compute_weighted_loss
+from savedflow.keras.losses.loss import takes_fn as _takes_fn
 from savedflow.keras.losses.losses import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -120,7 +120,7 @@ def _without_wrapped_fn(config: Any, custom_objects: Any) -> Any:
     cls = serialization.find_object(config, ALL_OBJECTS, custom_objects, "loss function")
     if not (isinstance(cls, type) and issubclass(cls, LossFunctionWrapper)):
         return config
-    if cls is LossFunctionWrapper or "fn" in inspect.signature(cls).parameters:
+    if _takes_fn(cls):
         return config
     return {**config, "config": {k: v for k, v in inner.items() if k != "fn"}}
 

@@ -157,12 +157,17 @@ class LossFunctionWrapper(Loss):
         """
         config = dict(config)
         fn_name = config.pop("fn", None)
-        takes_fn = cls is LossFunctionWrapper or "fn" in inspect.signature(cls).parameters
-        if fn_name is not None and takes_fn:
+        if fn_name is not None and takes_fn(cls):
             from savedflow.keras import losses
 
             config["fn"] = losses.get(fn_name)
         return cls(**config)
+
+
+def takes_fn(cls: type) -> bool:
+    """Whether ``cls`` takes back the ``fn`` of its config: LossFunctionWrapper itself and
+    subclasses with an ``fn`` argument (the others fix their own function)."""
+    return cls is LossFunctionWrapper or "fn" in inspect.signature(cls).parameters
 
 
 def _function_name(fn: Any) -> str:
