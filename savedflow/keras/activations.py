@@ -152,29 +152,14 @@ def serialize(activation: Any) -> Any:
 
 
 def deserialize(name: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
-    """The activation a name or config refers to (activation layers by class name too).
+    """The activation a name or config refers to.
 
     Raises:
       UnknownObjectError: the name is neither built in nor a known custom object.
     """
     return serialization.deserialize_keras_object(
-        name,
-        {**ALL_OBJECTS, **_activation_layers()},
-        custom_objects,
-        printable_module_name="activation function",
+        name, ALL_OBJECTS, custom_objects, printable_module_name="activation function"
     )
-
-
-# Advanced activation layers, usable as activations by class name ("ReLU"), as in tf.keras.
-_ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax")
-
-
-def _activation_layers() -> dict[str, Any]:
-    """The advanced activation layers savedflow.keras.layers provides."""
-    from savedflow.keras import layers
-
-    exports = getattr(layers, "_EXPORTS", {})
-    return {name: getattr(layers, name) for name in _ACTIVATION_LAYERS if name in exports}
 
 
 def get(identifier: Any) -> Callable[..., Any]:
