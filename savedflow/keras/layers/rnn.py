@@ -302,7 +302,7 @@ class _BuiltinRNN(RNN):
     _CELL_NAME = "simple_rnn_cell"
 
     def __init__(self, units: int, **kwargs: Any) -> None:
-        cell_args = {**_cell_defaults(self._CELL)}
+        cell_args = self._CELL._arg_defaults()
         for key in list(cell_args):
             if key in kwargs:
                 cell_args[key] = kwargs.pop(key)
@@ -345,12 +345,6 @@ for _name in (
     "dropout", "recurrent_dropout", "unit_forget_bias", "reset_after", "implementation",
 ):  # fmt: skip
     setattr(_BuiltinRNN, _name, _cell_property(_name))
-
-
-def _cell_defaults(cell_cls: type) -> dict[str, Any]:
-    from savedflow.keras.layers.rnn_cells import _COMMON_DEFAULTS
-
-    return {**_COMMON_DEFAULTS, **cell_cls._EXTRA_DEFAULTS}
 
 
 def _torch_vf() -> Any:

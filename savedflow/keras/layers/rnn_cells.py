@@ -53,8 +53,13 @@ class _Cell(Layer):
     _EXTRA_DEFAULTS: dict[str, Any] = {}
     _CONFIG_ORDER: tuple[str, ...] = ()  # get_config key order of tf_keras 2.21 (subclasses)
 
+    @classmethod
+    def _arg_defaults(cls) -> dict[str, Any]:
+        """The constructor arguments besides ``units``, with their tf.keras defaults."""
+        return {**_COMMON_DEFAULTS, **cls._EXTRA_DEFAULTS}
+
     def __init__(self, units: int, **kwargs: Any) -> None:
-        args = {**_COMMON_DEFAULTS, **self._EXTRA_DEFAULTS}
+        args = self._arg_defaults()
         for key in list(args):
             if key in kwargs:
                 args[key] = kwargs.pop(key)
