@@ -216,7 +216,8 @@ def test_checkpoint_keys_match_tf_keras_layout(tmp_path) -> None:
     } <= keys
 
 
-def test_restores_tf_keras_legacy_adam_golden_with_deferred_slots() -> None:
+def _seed004_net() -> object:
+    """The subclassed model of seed 004 (one Dense(5) layer under the attribute ``l1``)."""
     from savedflow import keras
 
     class Net(keras.Model):
@@ -227,11 +228,15 @@ def test_restores_tf_keras_legacy_adam_golden_with_deferred_slots() -> None:
         def call(self, x):
             return self.l1(x)
 
-    golden = os.path.join(
-        os.path.dirname(__file__), "..", "..", "goldens", "seed004_training", "tf_ckpts"
-    )
-    path = tf.train.latest_checkpoint(golden)
-    net, opt = Net(), optimizers.Adam(0.5)
+    return Net()
+
+
+_GOLDENS = os.path.join(os.path.dirname(__file__), "..", "..", "goldens")
+
+
+def test_restores_tf_keras_legacy_adam_golden_with_deferred_slots() -> None:
+    path = tf.train.latest_checkpoint(os.path.join(_GOLDENS, "seed004_training", "tf_ckpts"))
+    net, opt = _seed004_net(), optimizers.Adam(0.5)
     status = tf.train.Checkpoint(step=tf.Variable(1), optimizer=opt, net=net).restore(path)
     net(np.ones((1, 1), np.float32))  # creates the kernel: its slots are restored on creation
     status.assert_existing_objects_matched()
@@ -249,26 +254,14 @@ def test_restores_tf_keras_legacy_adam_golden_with_deferred_slots() -> None:
 @pytest.mark.parametrize("golden", ["seed004_training", "seed004_training_new_adam"])
 def test_resume_seed004_from_tf_keras_checkpoint(golden: str) -> None:
     """Both tf_keras optimizer layouts (legacy slots, new ``_variables/N``) resume exactly."""
-    import json
-
-    from savedflow import keras
-
-    class Net(keras.Model):
-        def __init__(self) -> None:
-            super().__init__()
-            self.l1 = keras.layers.Dense(5)
-
-        def call(self, x):
-            return self.l1(x)
-
-    root = os.path.join(os.path.dirname(__file__), "..", "..", "goldens", golden)
+    root = os.path.join(_GOLDENS, golden)
     with open(os.path.join(root, "case.json")) as f:
         want = json.load(f)["notes"]["resumed_run"]["losses"]
     inputs = tf.range(10.0)[:, None]
     labels = inputs * 5.0 + tf.range(5.0)[None, :]
     dataset = tf.data.Dataset.from_tensor_slices(dict(x=inputs, y=labels)).repeat().batch(2)
     iterator = iter(dataset)
-    net, opt = Net(), optimizers.Adam(0.1)
+    net, opt = _seed004_net(), optimizers.Adam(0.1)
     ckpt = tf.train.Checkpoint(step=tf.Variable(1), optimizer=opt, net=net)
     ckpt.restore(os.path.join(root, "tf_ckpts", "ckpt-5")).expect_partial()
     for _ in range(49 % 5):  # ckpt-5 was written after 49 steps; TF's iterator state is a variant
