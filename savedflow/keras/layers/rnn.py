@@ -347,10 +347,6 @@ for _name in (
     setattr(_BuiltinRNN, _name, _cell_property(_name))
 
 
-def _torch_vf() -> Any:
-    return getattr(torch, "_VF", None)
-
-
 class SimpleRNN(_BuiltinRNN):
     """Fully connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + b)``.
 
@@ -363,10 +359,10 @@ class SimpleRNN(_BuiltinRNN):
     _CELL_NAME = "simple_rnn_cell"
 
     def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
-        cell, vf = self.cell, _torch_vf()
-        if vf is None or not (_is(cell.activation, "tanh") or _is(cell.activation, "relu")):
+        cell = self.cell
+        if not (_is(cell.activation, "tanh") or _is(cell.activation, "relu")):
             return None
-        fn = vf.rnn_tanh if _is(cell.activation, "tanh") else vf.rnn_relu
+        fn = torch._VF.rnn_tanh if _is(cell.activation, "tanh") else torch._VF.rnn_relu
         params = [value(cell.kernel).t(), value(cell.recurrent_kernel).t()]
         if cell.bias is not None:
             b = value(cell.bias)
@@ -390,17 +386,15 @@ class LSTM(_BuiltinRNN):
     _CELL_NAME = "lstm_cell"
 
     def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
-        cell, vf = self.cell, _torch_vf()
-        if vf is None or not (
-            _is(cell.activation, "tanh") and _is(cell.recurrent_activation, "sigmoid")
-        ):
+        cell = self.cell
+        if not (_is(cell.activation, "tanh") and _is(cell.recurrent_activation, "sigmoid")):
             return None
         params = [value(cell.kernel).t(), value(cell.recurrent_kernel).t()]
         if cell.bias is not None:
             b = value(cell.bias)
             params += [b, torch.zeros_like(b)]
         hx = (states[0].unsqueeze(0).contiguous(), states[1].unsqueeze(0).contiguous())
-        out, h, c = vf.lstm(
+        out, h, c = torch._VF.lstm(
             x.contiguous(), hx, params, cell.bias is not None, 1, 0.0, training, False, True
         )
         return out, [h[0], c[0]]
@@ -425,11 +419,11 @@ class GRU(_BuiltinRNN):
     _CELL_NAME = "gru_cell"
 
     def _fused(self, x: torch.Tensor, states: list, training: bool) -> Any:
-        cell, vf = self.cell, _torch_vf()
-        if (
-            vf is None
-            or not cell.reset_after
-            or not (_is(cell.activation, "tanh") and _is(cell.recurrent_activation, "sigmoid"))
+        cell = self.cell
+        if not (
+            cell.reset_after
+            and _is(cell.activation, "tanh")
+            and _is(cell.recurrent_activation, "sigmoid")
         ):
             return None
         u = cell.units
@@ -441,7 +435,7 @@ class GRU(_BuiltinRNN):
             b = value(cell.bias)
             params += [_gru_to_torch(b[0], u), _gru_to_torch(b[1], u)]
         h0 = states[0].unsqueeze(0).contiguous()
-        out, h = vf.gru(
+        out, h = torch._VF.gru(
             x.contiguous(), h0, params, cell.bias is not None, 1, 0.0, training, False, True
         )
         return out, [h[0]]
