@@ -19,8 +19,16 @@ def _thresholds(value: Any, default: float) -> tuple[list[float], bool]:
     return [float(v) for v in value], False
 
 
+# (label positive, predicted positive) of each confusion-matrix cell
+_CELLS = {
+    "true_positives": (True, True),
+    "false_positives": (False, True),
+    "true_negatives": (False, False),
+    "false_negatives": (True, False),
+}
+
+
 def _confusion_update(
-    metric: Metric,
     counters: dict[str, Any],
     thresholds: torch.Tensor,
     y_true: Any,
@@ -29,7 +37,8 @@ def _confusion_update(
     class_id: int | None = None,
     top_k: int | None = None,
 ) -> None:
-    """Add weighted tp/fp/tn/fn counts at each threshold (``pred > threshold`` is positive)."""
+    """Add weighted counts of the ``counters``' cells at each threshold (``pred > threshold``
+    is positive); cells without a counter are not computed."""
     with torch.no_grad():
         y_pred = as_float(y_pred).detach()
         y_true = as_tensor(y_true, y_pred).detach()
@@ -48,15 +57,13 @@ def _confusion_update(
             y_pred.dtype
         )
         w = torch.ones_like(labels) if weights is None else weights.reshape(1, -1).to(y_pred.dtype)
-        values = {
-            "true_positives": (labels * predicted * w).sum(dim=1),
-            "false_positives": ((1 - labels) * predicted * w).sum(dim=1),
-            "true_negatives": ((1 - labels) * (1 - predicted) * w).sum(dim=1),
-            "false_negatives": (labels * (1 - predicted) * w).sum(dim=1),
-        }
         for name, variable in counters.items():
+            positive_label, positive_prediction = _CELLS[name]
+            label = labels if positive_label else 1 - labels
+            prediction = predicted if positive_prediction else 1 - predicted
+            value = (label * prediction * w).sum(dim=1)
             target = _storage(variable)
-            target.add_(values[name].to(target.dtype).to(target.device))
+            target.add_(value.to(target.dtype).to(target.device))
 
 
 def _safe_div(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -89,7 +96,6 @@ class _ConfusionMetric(Metric):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Accumulate confusion counts for this batch."""
         _confusion_update(
-            self,
             self._counters,
             self._threshold_tensor,
             y_true,
@@ -140,7 +146,7 @@ class Recall(_ConfusionMetric):
         return self._true_positive_share("false_negatives")
 
 
-def _count_metric(class_name: str, kind: str, default_name: str) -> type:
+def _count_metric(class_name: str, kind: str) -> type:
     def __init__(
         self: Any, thresholds: Any = None, name: str | None = None, dtype: Any = None
     ) -> None:
@@ -164,10 +170,10 @@ def _count_metric(class_name: str, kind: str, default_name: str) -> type:
     return type(class_name, (_ConfusionMetric,), namespace)
 
 
-TruePositives = _count_metric("TruePositives", "true_positives", "true_positives")
-FalsePositives = _count_metric("FalsePositives", "false_positives", "false_positives")
-TrueNegatives = _count_metric("TrueNegatives", "true_negatives", "true_negatives")
-FalseNegatives = _count_metric("FalseNegatives", "false_negatives", "false_negatives")
+TruePositives = _count_metric("TruePositives", "true_positives")
+FalsePositives = _count_metric("FalsePositives", "false_positives")
+TrueNegatives = _count_metric("TrueNegatives", "true_negatives")
+FalseNegatives = _count_metric("FalseNegatives", "false_negatives")
 
 
 class AUC(Metric):
@@ -235,9 +241,7 @@ class AUC(Metric):
         """Accumulate confusion counts for this batch."""
         if self._from_logits:
             y_pred = torch.sigmoid(as_float(y_pred))
-        _confusion_update(
-            self, self._counters, self._threshold_tensor, y_true, y_pred, sample_weight
-        )
+        _confusion_update(self._counters, self._threshold_tensor, y_true, y_pred, sample_weight)
 
     def result(self) -> torch.Tensor:
         """The area under the curve."""
