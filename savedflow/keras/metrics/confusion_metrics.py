@@ -177,8 +177,6 @@ FalseNegatives = _count_metric("FalseNegatives", "false_negatives")
 
 
 class AUC(Metric):
-    _uniquify_default_name = True  # tf.keras: auc, auc_1, ... (history keys val_auc_1, ...)
-
     """Area under the ROC or PR curve, from confusion counts at ``num_thresholds`` thresholds.
 
     Example::
@@ -187,6 +185,8 @@ class AUC(Metric):
         m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])
         float(m.result())  # 0.75
     """
+
+    _uniquify_default_name = True  # tf.keras: auc, auc_1, ... (history keys val_auc_1, ...)
 
     def __init__(
         self,
