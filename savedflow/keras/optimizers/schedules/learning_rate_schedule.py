@@ -13,12 +13,10 @@ from typing import Any
 
 import torch
 
+from savedflow.keras.optimizers import _state
 from savedflow.keras.utils import serialization
 
 _F32 = torch.float32
-
-
-_CONSTANTS: dict[tuple[float, torch.device], torch.Tensor] = {}
 
 
 def _f32(value: Any, like: torch.Tensor | None = None) -> torch.Tensor:
@@ -32,13 +30,7 @@ def _f32(value: Any, like: torch.Tensor | None = None) -> torch.Tensor:
     if hasattr(value, "_sf_read"):  # a Variable: read it as ops do (function traces see it)
         return value._sf_read().detach().to(_F32)
     device = like.device if like is not None else torch.device("cpu")
-    key = (float(value), device)
-    constant = _CONSTANTS.get(key)
-    if constant is None:
-        if len(_CONSTANTS) > 256:
-            _CONSTANTS.clear()
-        constant = _CONSTANTS[key] = torch.tensor(key[0], dtype=_F32, device=device)
-    return constant
+    return _state.constant(float(value), device)
 
 
 def _step_f32(step: Any) -> torch.Tensor:
