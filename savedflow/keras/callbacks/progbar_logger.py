@@ -103,19 +103,20 @@ class ProgbarLogger(Callback):
         self._maybe_init()
         self.seen = batch + 1
         if self.verbose == 1:
-            values = [
-                (k, v) for k, v in (logs or {}).items() if k not in ("batch", "size", "num_steps")
-            ]
-            self.progbar.stateful_metrics.update(k for k, _ in values)
-            self.progbar.update(self.seen, values, finalize=False)
+            self.progbar.update(self.seen, self._shown(logs), finalize=False)
 
     def _finalize(self, logs: dict | None) -> None:
         self._maybe_init()
-        values = [
-            (k, v) for k, v in (logs or {}).items() if k not in ("batch", "size", "num_steps")
-        ]
-        self.progbar.stateful_metrics.update(k for k, _ in values)
+        values = self._shown(logs)
         if self.target is None:
             self.target = self.seen
             self.progbar.target = self.seen
         self.progbar.update(self.target, values, finalize=True)
+
+    def _shown(self, logs: dict | None) -> list[tuple[str, Any]]:
+        """The log entries the bar shows, as is (the bar averages none of them)."""
+        values = [
+            (k, v) for k, v in (logs or {}).items() if k not in ("batch", "size", "num_steps")
+        ]
+        self.progbar.stateful_metrics.update(k for k, _ in values)
+        return values
