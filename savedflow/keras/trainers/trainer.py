@@ -325,6 +325,8 @@ class Trainer:
         callback_list = self._callback_list(callbacks, verbose, epochs, handler, add_history=True)
         self.__dict__["stop_training"] = False
         self.__dict__.pop("_backup_initial_epoch", None)
+        if validation_data is not None:
+            validation_data = _validation_tensors(validation_data)
         train = self.make_train_function()
         callback_list.on_train_begin()
         resume = self.__dict__.pop("_backup_initial_epoch", None)
@@ -334,7 +336,7 @@ class Trainer:
         for epoch, batches in handler.enumerate_epochs():
             logs = self._fit_epoch(epoch, batches, train, callback_list, handler, logs)
             if validation_data is not None and _should_validate(epoch, validation_freq):
-                val_x, val_y, val_sw = data_adapter.unpack_x_y_sample_weight(validation_data)
+                val_x, val_y, val_sw = validation_data
                 val_logs = self.evaluate(
                     val_x,
                     val_y,
@@ -553,6 +555,15 @@ def _convert_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
         None if y is None else convert(y),
         None if sample_weight is None else convert(sample_weight),
     )
+
+
+def _validation_tensors(validation_data: Any) -> tuple[Any, Any, Any]:
+    """``(x, y, sample_weight)`` of fit's validation data, arrays converted to tensors once
+    (not again by every epoch's evaluate)."""
+    x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(validation_data)
+    if data_adapter._is_array_data(x):
+        return _convert_batch(x, y, sample_weight)
+    return x, y, sample_weight
 
 
 def _should_validate(epoch: int, validation_freq: Any) -> bool:
