@@ -49,6 +49,7 @@ class Optimizer(Trackable):
     """
 
     _HAS_AGGREGATE_GRAD = True
+    _momentum = False  # set by _set_momentum (SGD, RMSprop)
 
     def __init__(
         self,
@@ -426,9 +427,12 @@ class Optimizer(Trackable):
         """The per-step 0-d float32 tensors the update uses (TF's ``apply_state``).
 
         ``iterations`` is the int64 step counter (before this step) on ``device``. Subclasses
-        add their own entries to the base's ``lr_t``.
+        add their own entries to the base's ``lr_t`` (and ``momentum`` when it is used).
         """
-        return {"lr_t": self._decayed_lr(iterations, device)}
+        coefficients = {"lr_t": self._decayed_lr(iterations, device)}
+        if self._momentum:
+            coefficients["momentum"] = self._hyper_tensor("momentum", device)
+        return coefficients
 
     def apply_gradients(
         self,

@@ -58,8 +58,6 @@ class RMSprop(Optimizer):
         coefficients = super()._prepare_local(iterations, device)
         rho = self._hyper_tensor("rho", device)
         coefficients.update(rho=rho, one_minus_rho=_state.constant(1.0, device) - rho)
-        if self._momentum:
-            coefficients["momentum"] = self._hyper_tensor("momentum", device)
         return coefficients
 
     def _apply_dense(

@@ -40,12 +40,6 @@ class SGD(Optimizer):
             for var in var_list:
                 self.add_slot(var, "momentum")
 
-    def _prepare_local(self, iterations: torch.Tensor, device: torch.device) -> dict[str, Any]:
-        coefficients = super()._prepare_local(iterations, device)
-        if self._momentum:
-            coefficients["momentum"] = self._hyper_tensor("momentum", device)
-        return coefficients
-
     def _apply_dense(
         self,
         params: list[torch.Tensor],
