@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import base64
-import importlib
 
 import numpy as np
 import pytest
+from _oracle_support import requires
 
-
-def _missing(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return True
-    return False
-
-
-pytestmark = [
-    pytest.mark.tf_oracle,
-    pytest.mark.skipif(
-        _missing("savedflow.formats.tensor_bundle"),
-        reason="waiting for savedflow.formats.tensor_bundle (BundleWriter)",
-    ),
-]
+pytestmark = [pytest.mark.tf_oracle, requires("savedflow.formats.tensor_bundle")]
 
 _SPECIAL = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.5, -2.25, 1e-30]
 
